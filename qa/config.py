@@ -1,0 +1,81 @@
+"""Settings: one frozen object, every field with a default, overridable from the environment.
+
+    >>> from qa.config import Settings
+    >>> Settings.from_env().embedder
+    'e5-small'
+
+Environment variables are the field names upper-cased with a ``QA_`` prefix
+(``QA_HOME``, ``QA_EMBEDDER``, ``QA_CHROMA_URL``...).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+# Offline by design: nothing may be fetched from a model hub, and no telemetry leaves the machine.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "bilingual-qa"
+
+
+def _setting(default, help):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = _setting(None, "data folder: Chroma store, catalog, embedding cache (default ~/.local/share/bilingual-qa)")
+    embedder: str = _setting("e5-small", "e5-small | use-v3 | minilm | a sentence-transformers model name or path")
+    chroma_url: str = _setting("", "http://host:port of a Chroma server; empty = the embedded store in the data folder")
+    chunk_chars: int = _setting(450, "target size of a chunk, in characters")
+    k: int = _setting(5, "passages retrieve() returns by default")
+    abstain_below: float = _setting(-1.0, "evidence score under which ask() says the documents do not say (-1 = calibrated default)")
+    max_file_mb: float = _setting(50.0, "files larger than this are skipped and reported")
+    max_question_chars: int = _setting(2000, "longer questions are refused with a clear message")
+    host: str = _setting("127.0.0.1", "address the web UI binds to")
+    port: int = _setting(7860, "port of the web UI")
+
+    def __post_init__(self):
+        if self.home is None:
+            object.__setattr__(self, "home", _default_home())
+        object.__setattr__(self, "home", Path(self.home).expanduser())
+        if self.chunk_chars < 100:
+            raise ConfigError(f"chunk_chars must be at least 100. Currently, chunk_chars is {self.chunk_chars}")
+        if self.k < 1:
+            raise ConfigError(f"k must be greater than 0. Currently, k is {self.k}")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(f"QA_CHROMA_URL must start with http:// or https://. Currently, it is {self.chroma_url!r}")
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get("QA_" + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = raw if f.type in ("str", "Path") else (float(raw) if f.type == "float" else int(raw))
+            except ValueError:
+                raise ConfigError(f"QA_{f.name.upper()} must be a number. Currently, it is {raw!r}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def help_table() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting: `qa --help` and the README use it."""
+    return [("QA_" + f.name.upper(), str(f.default), f.metadata["help"]) for f in fields(Settings)]

@@ -1,0 +1,76 @@
+"""HTML for an answer and its citations: the web UI and Jupyter show exactly the same thing."""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from .types import Answer, Citation, Passage
+
+CSS = """
+<style>
+.qa-answer { font-size: 1.05em; margin-bottom: .6em; }
+.qa-note { color: #8a6d3b; font-style: italic; margin-bottom: .4em; }
+.qa-cite { border: 1px solid #ccd; border-radius: 8px; margin: .4em 0; padding: .2em .6em; background: #fafbff; }
+.qa-cite summary { cursor: pointer; font-weight: 600; }
+.qa-meta { color: #556; font-weight: 400; font-size: .9em; }
+.qa-context { white-space: pre-wrap; font-family: ui-serif, Georgia, serif; line-height: 1.45; padding: .4em 0; }
+.qa-context mark { background: #ffe58a; padding: 0 .1em; }
+.qa-dim { color: #777; }
+</style>
+"""
+CONTEXT_CHARS = 300  # shown before and after the passage, from the same file
+
+
+def _source_text(path: str) -> str | None:
+    from index.loader import read_text
+
+    try:
+        return read_text(Path(path)).text
+    except Exception:  # the file moved since indexing: show the passage alone
+        return None
+
+
+def citation_html(c: Citation, open_: bool = False) -> str:
+    p = c.passage
+    text = _source_text(p.source)
+    if text is None or text[c.start : c.end] != c.quote:
+        body = html.escape(p.text).replace(html.escape(c.quote), f"<mark>{html.escape(c.quote)}</mark>", 1)
+    else:
+        a, b = max(0, p.start - CONTEXT_CHARS), min(len(text), p.end + CONTEXT_CHARS)
+        body = (f'<span class="qa-dim">{"…" if a else ""}{html.escape(text[a:p.start])}</span>'
+                f"{html.escape(text[p.start:c.start])}<mark>{html.escape(c.quote)}</mark>"
+                f"{html.escape(text[c.end:p.end])}"
+                f'<span class="qa-dim">{html.escape(text[p.end:b])}{"…" if b < len(text) else ""}</span>')
+    quote = html.escape(_one_line(c.quote, 140))
+    return (f'<details class="qa-cite" id="cite-{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
+            f'<span class="qa-meta">· {p.lang.upper()} · lines {p.lines[0]}–{p.lines[1]}</span><br>'
+            f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
+
+
+def passage_html(p: Passage) -> str:
+    return (f'<details class="qa-cite"><summary>{html.escape(p.name)} <span class="qa-meta">· {p.lang.upper()} · '
+            f'lines {p.lines[0]}–{p.lines[1]}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
+
+
+def answer_html(a: Answer, with_answer: bool = True) -> str:
+    parts = [CSS]
+    if a.note:
+        parts.append(f'<div class="qa-note">{html.escape(a.note)}</div>')
+    if with_answer:
+        parts.append(f'<div class="qa-answer">{_linked(a.text)}</div>')
+    parts += [citation_html(c, open_=(i == 0)) for i, c in enumerate(a.citations)]
+    if a.related:
+        label = "Peut-être en rapport :" if a.lang == "fr" else "Maybe related:"
+        parts.append(f"<div class='qa-meta'>{label}</div>")
+        parts += [passage_html(p) for p in a.related]
+    return "\n".join(parts)
+
+
+def _linked(text: str) -> str:
+    return re.sub(r"\[(\d+)\]", r'<a href="#cite-\1">[\1]</a>', html.escape(text))
+
+
+def _one_line(s: str, n: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"

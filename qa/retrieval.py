@@ -1,0 +1,68 @@
+"""Hybrid retrieval: dense vectors and BM25, fused by reciprocal rank, one language per passage.
+
+Reciprocal rank fusion (Cormack et al. 2009) needs no score calibration between the two sides, which
+matters here: cosine similarities of e5 and BM25 scores live on unrelated scales. When a passage and
+its translation are both indexed (seed 000, the Paris Call), the one in the question's language is
+returned in the other's place, so the same text is never cited twice as if it were two sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import bm25 as bm25mod
+from index.catalog import ChunkRow
+
+from .types import Passage
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Candidate:
+    row: ChunkRow
+    score: float  # fused
+    dense: float  # cosine similarity to the question (0 when only BM25 found it)
+    lexical: float  # BM25 score (0 when only the dense side found it)
+
+    def passage(self) -> Passage:
+        r = self.row
+        return Passage(r.text, r.path, r.lang, round(self.score, 6), r.start, r.end, r.lines, r.id)
+
+
+def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],
+         dense_weight: float = 1.0, sparse_weight: float = 1.0) -> list[Candidate]:
+    score: dict[str, float] = {}
+    for w, hits in ((dense_weight, dense), (sparse_weight, sparse)):
+        for rank, (cid, _) in enumerate(h for h in hits if h[0] in rows):
+            score[cid] = score.get(cid, 0.0) + w / (RRF_K + rank + 1)
+    d, s = dict(dense), dict(sparse)
+    order = sorted(score, key=lambda c: -score[c])
+    return [Candidate(rows[c], score[c], d.get(c, 0.0), s.get(c, 0.0)) for c in order]
+
+
+def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str,
+                    dense_of=None) -> list[Candidate]:
+    """Replace a passage by its translation in `lang` when there is one; drop the second of a pair."""
+    out, seen = [], set()
+    for c in cands:
+        row = c.row
+        if row.lang != lang and row.twin in rows and rows[row.twin].lang == lang:
+            twin = rows[row.twin]
+            c = Candidate(twin, c.score, dense_of(twin.id) if dense_of else c.dense, c.lexical)
+        if c.row.id in seen or (c.row.twin and c.row.twin in seen):
+            continue
+        seen.add(c.row.id)
+        out.append(c)
+    return out
+
+
+def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM25, rows: dict[str, ChunkRow],
+           n: int = 20, depth: int = 50) -> list[Candidate]:
+    """The n best candidates for a question, fused and de-duplicated across languages."""
+    dense = store.query(qvec, depth)
+    sparse = bm25.search(bm25mod.query_terms(question), depth)
+    cands = fuse(dense, sparse, rows)
+    dense_map = dict(dense)
+    return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

@@ -1,0 +1,71 @@
+"""The project's own types: what retrieve() and ask() return. Frozen, never dicts.
+
+    >>> from qa import ask
+    >>> a = ask("Who chaired the Working Group on Internet Governance?")
+    >>> a.answered, a.citations[0].passage.source.endswith("004_48194a700c52b088.txt")
+    (True, True)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str  # verbatim source text[start:end]
+    source: str  # the file path as indexed
+    lang: str  # "en" or "fr"
+    score: float  # fused retrieval score; higher is better (comparable within one call only)
+    start: int  # character offsets into the decoded source file
+    end: int
+    lines: tuple[int, int]  # first and last line, 1-based
+    id: str = ""  # stable chunk id
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.lang}, lines {self.lines[0]}–{self.lines[1]}): {' '.join(self.text.split())}"
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the [n] marker in the answer text
+    quote: str  # verbatim substring of the source file: source_text[start:end]
+    passage: Passage
+    start: int = 0  # offsets of the quote in the source file
+    end: int = 0
+
+    def __str__(self) -> str:
+        p = self.passage
+        return f"[{self.n}] {p.name} ({p.lang}, lines {p.lines[0]}–{p.lines[1]}): “{' '.join(self.quote.split())}”"
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # the answer, with [n] markers
+    lang: str  # language the answer is written in ("en" or "fr")
+    answered: bool  # False when the documents do not say
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Passage] = field(default_factory=list)  # "maybe related" passages when not answered
+    note: str = ""  # e.g. that the question was in another language
+
+    def __str__(self) -> str:
+        lines = [self.note] if self.note else []
+        lines.append(self.text)
+        lines += [str(c) for c in self.citations]
+        lines += [f"  maybe related: {p}" for p in self.related]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .render import answer_html
+
+        return answer_html(self)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form (for `qa ask --json` and HTTP clients)."""
+        from dataclasses import asdict
+
+        return asdict(self)
