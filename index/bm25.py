@@ -88,6 +88,10 @@ class BM25:
                 p[1].append(tf)
                 self._arrays.pop(t, None)
 
+    def knows(self, term: str) -> bool:
+        """Whether any indexed passage has this (stemmed) term."""
+        return term in self._post
+
     def remove(self, chunk_id: str) -> None:
         with self._lock:
             i = self.pos.pop(chunk_id, None)

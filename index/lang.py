@@ -55,7 +55,7 @@ def detect_supported(text: str, default: str = "en") -> str:
     return "fr" if conf.get("fr", 0) > conf.get("en", 0) else "en"
 
 
-def tag_paragraphs(texts: list[str], sure: float = 0.8) -> list[str]:
+def tag_paragraphs(texts: list[str], sure: float = 0.8, island: int = 300) -> list[str]:
     """Language ("en"/"fr") of each paragraph of a document.
 
     A paragraph is tagged on its own when the detector is sure of it (3+ words and one of the two
@@ -77,4 +77,15 @@ def tag_paragraphs(texts: list[str], sure: float = 0.8) -> list[str]:
     for i, t in enumerate(tags):
         if t is None:
             tags[i] = tags[i - 1] if i > 0 else tags[known[0]]
+    # a short island (an address, a name list) inside text of the other language joins its surroundings
+    runs, i = [], 0
+    while i < len(tags):
+        j = i
+        while j < len(tags) and tags[j] == tags[i]:
+            j += 1
+        runs.append((i, j))
+        i = j
+    for (a, b), (pa, _), (na, _) in zip(runs[1:-1], runs, runs[2:]):
+        if tags[pa] == tags[na] and sum(len(texts[k]) for k in range(a, b)) < island:
+            tags[a:b] = [tags[pa]] * (b - a)
     return tags  # type: ignore[return-value]

@@ -1,75 +1,99 @@
-"""Read a file into text we can cite: decoded robustly, nothing rewritten.
+"""Read a file into text we can cite: decoded or extracted, deterministically, nothing rewritten after.
 
-Every offset in the project points into ``SourceText.text`` — the decoded file, exactly.
-Whitespace is normalised only in the copies we embed and tokenise (see ``chunker``), never here,
-so a quote taken at its offsets is verbatim from the file.
+Every offset in the project points into ``SourceText.text``: for .txt and .md the decoded file exactly,
+for .html, .pdf and .docx the text their reader extracts (see ``readers``), which is the same string
+each time the same file is read, so a quote taken at its offsets is verbatim and can be checked again.
+Whitespace is normalised only in the copies we embed and tokenise (see ``chunker``), never here.
+
+    >>> doc = read_text(Path("udhr.fra.html"))
+    >>> doc.where(doc.text.index("Tous les êtres humains"), doc.text.index("Tous les êtres humains") + 20)
+    'Article premier'
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+from .readers import BY_SUFFIX, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
 
-
-class Unreadable(Exception):
-    """The file cannot be indexed; the message says why in a user's words."""
+TEXT_SUFFIXES = SUFFIXES  # every suffix some reader handles (the name predates PDF and DOCX)
+CACHE_DOCS = 8  # documents kept in memory by content hash: checking a PDF quote must not re-parse the PDF
 
 
 @dataclass(frozen=True)
 class SourceText:
     path: str  # absolute path as indexed
-    text: str  # the decoded file
-    encoding: str  # "utf-8", "utf-8-sig", "cp1252", ...
+    text: str  # the decoded file, or the text extracted from it
+    encoding: str  # "utf-8", "cp1252", ... for text; "pdf", "docx", "html (utf-8)" for extracted text
     sha256: str  # of the raw bytes: unchanged files are skipped on re-index
+    kind: str = "text"  # "text", "markdown", "html", "pdf", "docx"
+    marks: Marks = ()  # (offset, page number or heading path), in order; see where()
+
+    def where(self, start: int, end: int) -> str:
+        """What a reader needs to find text[start:end]: "p. 3", "pp. 3–4", "Article 3 › Paragraph 2",
+        "Article 1 – Article 2" when it spans two sections, else "lines 4–9" (text, Markdown)."""
+        last = max(start, end - 1)
+        a, b = self._mark_at(start), self._mark_at(last)
+        if self.kind == "pdf":
+            return f"p. {a}" if a == b else f"pp. {a}–{b}"
+        if a or b:
+            return a if a == b else _span(a or "beginning", b)
+        if self.kind in ("text", "markdown"):
+            first, final = line_of(self.text, start), line_of(self.text, last)
+            return f"line {first}" if first == final else f"lines {first}–{final}"
+        return ""
+
+    def _mark_at(self, offset: int) -> str:
+        i = bisect_right([o for o, _ in self.marks], offset)
+        return self.marks[i - 1][1] if i else ""
+
+
+def _span(a: str, b: str) -> str:
+    """"Part I › Article 1" to "Part I › Article 2" -> "Part I › Article 1 – Article 2"."""
+    pa, pb = a.split(SEP), b.split(SEP)
+    same = 0
+    while same < min(len(pa), len(pb)) - 1 and pa[same] == pb[same]:
+        same += 1
+    return f"{a} – {SEP.join(pb[same:])}"
 
 
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters in the first 8 KB: not a text file."""
-    head = data[:8192]
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return bool(head) and controls / len(head) > 0.05
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 first (with or without BOM); then the best guess of charset-normalizer; then cp1252.
-
-    Returns (text, encoding). Raises Unreadable when no decoding gives plausible text.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is not None and best.encoding and best.chaos < 0.3:
-        return str(best), best.encoding.replace("_", "-")
-    raise Unreadable("cannot decode it as text (not UTF-8, and no other encoding fits)")
+_cache: OrderedDict[tuple, SourceText] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
-    """Read and decode one text file; raise Unreadable with the reason if it cannot be indexed."""
+    """Read one file with the reader for its suffix; raise Unreadable with the reason if it cannot be
+    indexed (unsupported type, too large, empty, binary, damaged, encrypted, no text layer)."""
     path = Path(path)
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise Unreadable(f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (QA_MAX_FILE_MB)")
+    reader = BY_SUFFIX.get(path.suffix.lower())
+    if reader is None:
+        raise Unreadable(f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(sorted(SUFFIXES))}")
+    st = path.stat()
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise Unreadable(f"is {st.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (QA_MAX_FILE_MB)")
     data = path.read_bytes()
     if not data.strip():
-        raise Unreadable("is empty")
-    if looks_binary(data):
-        raise Unreadable("looks like a binary file, not text")
-    text, encoding = decode(data)
-    return SourceText(str(path.resolve()), text, encoding, file_hash(data))
+        raise Unreadable("is empty" if not data else "is empty (only whitespace)")
+    key = (str(path.resolve()), file_hash(data))  # by content: an mtime can miss a quick rewrite
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    got = reader.extract(data)
+    doc = SourceText(key[0], got.text, got.encoding, key[1], reader.kind, got.marks)
+    with _cache_lock:
+        _cache[key] = doc
+        while len(_cache) > CACHE_DOCS:
+            _cache.popitem(last=False)
+    return doc
 
 
 def line_of(text: str, offset: int) -> int:

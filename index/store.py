@@ -1,18 +1,30 @@
 """The vector side: a Chroma collection, embedded on disk or on a Chroma server.
 
-Chroma result dicts stay in this module; callers get (chunk id, cosine similarity) pairs.
-Any failure to reach or use Chroma becomes a StoreError naming the folder or URL.
+Chroma clients, collections, result dicts and exceptions stay in this module; callers get
+(chunk id, cosine similarity) pairs, and any failure to reach or use Chroma becomes a StoreError
+naming the folder or URL.
+
+With a server (``url``), a broken connection is not fatal to the object: the failed call drops the
+collection handle, and the call after it looks the collection up again, so an Index keeps answering
+once the server is back. Every call here is idempotent (upserts and deletes by id, reads), so a call
+that fails on a connection error is retried once at once: that covers a server restarted between two
+calls, whose pooled keep-alive connections are dead.
 """
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
 
 from qa.errors import StoreError
+
+T = TypeVar("T")
+BATCH = 1000  # ids per request: well under Chroma's max batch size, small enough for one HTTP body
+CONNECT_TIMEOUT = 5.0  # seconds; the chromadb HTTP client has no timeout at all by default
+REQUEST_TIMEOUT = 60.0  # seconds to read or write one request: a hung server must not hang the Index
 
 
 def collection_name(embedder: str) -> str:
@@ -22,65 +34,144 @@ def collection_name(embedder: str) -> str:
 
 
 class VectorStore:
-    def __init__(self, folder: Path, embedder: str, url: str = ""):
-        self.where = url or str(folder)
-        with self._errors("open"):
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
+    """Chunk vectors in the collection of one embedder: in ``folder``, or on the server at ``url``.
 
-            settings = ChromaSettings(anonymized_telemetry=False)
-            if url:
-                u = urlparse(url)
-                self._client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
-                                                   ssl=u.scheme == "https", settings=settings)
-            else:
-                folder.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(folder), settings=settings)
-            self._name = collection_name(embedder)
+        >>> store = VectorStore(Path("/tmp/qa/chroma"), "e5-small")   # or url="http://127.0.0.1:8000"
+        >>> store.count()
+        0
+    """
+
+    def __init__(self, folder: Path, embedder: str, url: str = ""):
+        self.folder, self.url = Path(folder), url.rstrip("/")
+        self.where = self.url or str(self.folder)
+        self._name = collection_name(embedder)
+        self._client = None
+        self._col = None
+        # Open now, so a wrong URL or a server that is down fails where the Index is made.
+        self._run("open", lambda col: None)
+
+    # -- the one place that talks to chromadb's client ------------------------------------------
+    def _connect(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False)
+        if not self.url:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.folder), settings=settings)
+        u = urlparse(self.url)
+        https = u.scheme == "https"
+        client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or (443 if https else 8000),
+                                     ssl=https, settings=settings)
+        _set_timeouts(client)
+        return client
+
+    def _collection(self):
+        # The client is kept once made: chromadb cannot release a client whose construction failed,
+        # and the one we hold reconnects by itself. The collection handle is looked up again after a
+        # failure, as the server may have been restarted (possibly on other data) in between.
+        if self._client is None:
+            self._client = self._connect()
+        if self._col is None:
             self._col = self._client.get_or_create_collection(
                 self._name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+        return self._col
 
-    @contextmanager
-    def _errors(self, action: str):
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as e:  # chromadb raises many types (ConnectionError, httpx errors, its own)
-            kind = "Chroma server at" if self.where.startswith("http") else "Chroma store in"
-            hint = " Is the server running (chroma run --path DIR --port N)?" if self.where.startswith("http") else ""
-            raise StoreError(f"cannot {action} the {kind} {self.where}: {type(e).__name__}: {e}.{hint}") from e
+    def _run(self, action: str, call: Callable[[object], T]) -> T:
+        """`call(collection)`, with every failure turned into a StoreError naming the store."""
+        retry = bool(self.url)
+        while True:
+            try:
+                return call(self._collection())
+            except Exception as e:  # chromadb raises many types (httpx errors, ValueError, its own)
+                if self.url:
+                    self._col = None
+                if retry and self._client is not None and _connection_lost(e):
+                    retry = False
+                    continue
+                raise self._error(action, e) from e
 
+    def _error(self, action: str, e: Exception) -> StoreError:
+        if not self.url:
+            return StoreError(f"cannot {action} the Chroma store in {self.where}: {type(e).__name__}: {e}")
+        if _unreachable(e):
+            port = urlparse(self.url).port or ""
+            return StoreError(f"cannot {action} the Chroma server at {self.url}: it does not answer "
+                              f"({_reason(e)}). Is it running? Start one with "
+                              f"`chroma run --path DIR --port {port or 'N'}`, or leave QA_CHROMA_URL empty "
+                              "to use the store in the data folder.")
+        return StoreError(f"cannot {action} the Chroma server at {self.url}: {type(e).__name__}: {e}")
+
+    # -- the store's operations --------------------------------------------------------------------
     def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
-        with self._errors("write to"):
-            for i in range(0, len(ids), 1000):
-                self._col.upsert(ids=ids[i : i + 1000], embeddings=vectors[i : i + 1000].tolist(),
-                                 metadatas=metadatas[i : i + 1000])
+        def call(col):
+            for i in range(0, len(ids), BATCH):
+                col.upsert(ids=ids[i : i + BATCH], embeddings=vectors[i : i + BATCH].tolist(),
+                           metadatas=metadatas[i : i + BATCH])
+
+        self._run("write to", call)
 
     def delete(self, ids: list[str]) -> None:
-        with self._errors("delete from"):
-            for i in range(0, len(ids), 1000):
-                self._col.delete(ids=ids[i : i + 1000])
+        def call(col):
+            for i in range(0, len(ids), BATCH):
+                col.delete(ids=ids[i : i + BATCH])
+
+        self._run("delete from", call)
 
     def existing(self, ids: list[str]) -> set[str]:
-        with self._errors("read"):
+        def call(col):
             out: set[str] = set()
-            for i in range(0, len(ids), 1000):
-                out.update(self._col.get(ids=ids[i : i + 1000], include=[])["ids"])
+            for i in range(0, len(ids), BATCH):
+                out.update(col.get(ids=ids[i : i + BATCH], include=[])["ids"])
             return out
 
+        return self._run("read", call)
+
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
-        with self._errors("query"):
-            n = min(n, self.count())
-            if n <= 0:
+        def call(col):
+            k = min(n, col.count())
+            if k <= 0:
                 return []
-            r = self._col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
+            r = col.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"])
             return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
 
+        return self._run("query", call)
+
     def count(self) -> int:
-        with self._errors("read"):
-            return self._col.count()
+        return self._run("read", lambda col: col.count())
 
     def heartbeat(self) -> None:
-        with self._errors("reach"):
-            self._client.heartbeat()
+        self._run("reach", lambda col: self._client.heartbeat())
+
+
+def _set_timeouts(client) -> None:
+    # chromadb 1.5 builds its httpx.Client with timeout=None and has no setting for it; set one on the
+    # session if it is where 1.5 keeps it (if a later chromadb moves it, we only lose the timeout).
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+def _connection_lost(e: Exception) -> bool:
+    """The request may not have reached a live server: worth one retry on a fresh handle."""
+    import httpx
+
+    return isinstance(e, (httpx.TransportError, ConnectionError)) and not isinstance(e, httpx.TimeoutException)
+
+
+def _unreachable(e: Exception) -> bool:
+    import httpx
+
+    # chromadb turns a refused connection while making the client into a ValueError
+    return isinstance(e, (httpx.TransportError, ConnectionError)) or (
+        isinstance(e, ValueError) and str(e).startswith("Could not connect"))
+
+
+def _reason(e: Exception) -> str:
+    """'connection refused', 'timed out'...: the why of an unreachable server, without errno noise."""
+    text = str(e).strip()
+    if text.startswith("Could not connect to a Chroma server"):
+        return "Connection refused"
+    return re.sub(r"^\[Errno -?\d+\] ", "", text).rstrip(".") or type(e).__name__

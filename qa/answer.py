@@ -8,6 +8,7 @@ documents do not say, and offers the closest passages as "maybe related" only if
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,10 +21,13 @@ from .retrieval import Candidate
 from .types import Answer, Citation
 
 LEXICAL_WEIGHT = 0.15  # weight of the question-term overlap beside the cosine similarity
-ABSTAIN_BELOW = 0.80  # evidence under this: "the documents do not say" (calibrated, see README)
+ABSTAIN_BELOW = {"e5-small": 0.89}  # evidence under this: "the documents do not say" (calibrated, see README)
+ABSTAIN_DEFAULT = 0.5  # for other embedders, whose cosines live on other scales: set QA_ABSTAIN_BELOW
+UNKNOWN_NAME_PENALTY = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
 RELATED_ABOVE = 0.76  # passages offered as "maybe related" when not answering
-SECOND_WITHIN = 0.015  # a second sentence is quoted if its score is this close to the best
+SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close to the best
 MIN_SENTENCE_CHARS = 25
+RANK_BONUS = 0.03  # the best passage's sentences get this much, the second's half, ...
 
 MESSAGES = {
     "en": {"lead": "According to the documents: ", "in": " (in {lang})", "none":
@@ -45,41 +49,60 @@ class Sentence:
     score: float = 0.0
 
 
-def split(cands: list[Candidate]) -> list[Sentence]:
+def is_heading(s: str) -> bool:
+    """A title line ("8. Participation de la société civile", an all-capitals banner) names a topic
+    without saying anything about it: never the answer on its own."""
+    s = s.strip()
+    return (not any(ch.islower() for ch in s)) or (len(s) < 90 and s[-1:] not in ".!?»”\"'")
+
+
+def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
+    """(rank of the passage, sentence) for the answerable sentences of each candidate passage."""
     out = []
-    for c in cands:
+    for rank, c in enumerate(cands):
         for a, b in sentences(c.row.text):
             s = c.row.text[a:b]
-            if len(s) >= MIN_SENTENCE_CHARS or len(sentences(c.row.text)) == 1:
-                out.append(Sentence(c, c.row.start + a, c.row.start + b, s))
+            if len(s) >= MIN_SENTENCE_CHARS and not is_heading(s):
+                out.append((rank, Sentence(c, c.row.start + a, c.row.start + b, s)))
     return out
 
 
-def score(question: str, qvec: np.ndarray, sents: list[Sentence], embedder) -> list[Sentence]:
+def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder) -> list[Sentence]:
+    """Sentence score: cosine to the question + share of question terms present + the passage's rank."""
     if not sents:
         return []
-    vecs = embedder.embed([clean(s.text) for s in sents], "passage")
+    vecs = embedder.embed([clean(s.text) for _, s in sents], "passage")
     qterms = set(bm25mod.query_terms(question))
+    nwords = max(1, len(set(bm25mod.words(question))))
     out = []
-    for s, v in zip(sents, vecs):
+    for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.cand.row.lang))
-        overlap = len(qterms & terms) / max(1, len(set(bm25mod.words(question))))
-        out.append(Sentence(s.cand, s.start, s.end, s.text, float(v @ qvec) + LEXICAL_WEIGHT * min(overlap, 1.0)))
+        overlap = min(1.0, len(qterms & terms) / nwords)
+        value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
+        out.append(Sentence(s.cand, s.start, s.end, s.text, value))
     return sorted(out, key=lambda s: -s.score)
 
 
+def unknown_names(question: str, knows) -> list[str]:
+    """Capitalised words of the question (after the first) that no indexed passage contains, under
+    either stemmer: a question about "Australia" is not answered by documents that never name it."""
+    words = re.findall(r"\w+", question)[1:]
+    return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]
+
+
 def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate], embedder, *,
-            threshold: float = ABSTAIN_BELOW, note: str = "", top: int = 3) -> tuple[Answer, float]:
+            threshold: float, knows=lambda term: True, note: str = "", top: int = 3) -> tuple[Answer, float]:
     """Build the answer from the best candidates; returns it with the evidence score that decided it."""
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
     ranked = score(question, qvec, split(cands[:top]), embedder)
     evidence = ranked[0].score if ranked else 0.0
+    evidence -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, knows))
     if evidence < threshold:
         related = [c.passage() for c in cands[:3] if c.dense >= RELATED_ABOVE]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
     chosen = [ranked[0]]
     for s in ranked[1:]:
-        if s.score >= evidence - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
+        if s.score >= chosen[0].score - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
             chosen.append(s)
             break
     pieces, cites = [], []

@@ -133,8 +133,11 @@ class Index:
         if prev and len(q.split()) <= 6:
             search_q = f"{prev} {q}"
         qvec, cands = self._candidates(search_q, lang, 10)
-        threshold = self.settings.abstain_below if self.settings.abstain_below >= 0 else answering.ABSTAIN_BELOW
-        ans, _ = answering.compose(search_q, lang, qvec, cands, self.embedder, threshold=threshold, note=note)
+        threshold = self.settings.abstain_below
+        if threshold < 0:
+            threshold = answering.ABSTAIN_BELOW.get(self.embedder.name, answering.ABSTAIN_DEFAULT)
+        ans, _ = answering.compose(search_q, lang, qvec, cands, self.embedder, threshold=threshold,
+                                   knows=self.bm25.knows, note=note)
         verify(ans)
         return ans
 

@@ -1,5 +1,377 @@
-"""Evaluation harness (`qa eval`): placeholder until the harness lands."""
+"""Evaluation harness (`qa eval SET`): retrieval, answers, citations and abstention, beside baselines.
+
+    >>> from qa.evaluate import evaluate
+    >>> report = evaluate("seeds")                 # our system and three baselines on the seeds dev set
+    >>> print(report)                              # the tables `qa eval seeds` prints
+    >>> report.subset("fr").score("ours").r1      # R@1 of our retrieval on the French questions
+
+Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
+
+    seeds               tests/data/seeds_dev.jsonl over seeds/ (76 questions, 12 of them unanswerable)
+    paris-call          tests/data/paris_call.jsonl over paris-call/en and fr (119 questions)
+    paris-call-en-only  the same questions over paris-call/en alone: French questions must cross over
+    piaf                PIAF v1.0, each of its 761 paragraphs a file; a fixed sample of 1,000 questions
+                        (full=True: all 3,835)
+    tatoeba, un         EN/FR sentence pairs: does the embedder rank a sentence's translation first?
+    PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
+
+A hit is a passage from a gold file; for the bilingual seed 000 the passage must also be in the gold
+language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from the embedding cache kept
+there, so a second run embeds nothing new; `home=` evaluates an existing index folder as it is.
+Concessions: an answer is correct when it contains any one gold answer (either language for the
+Paris Call), lenient for two-part answers; latencies are wall-clock on whatever else the machine runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sys
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+from .config import SEEDS_DIR, Settings
+from .errors import ConfigError, SourceError
+from .types import Answer, Passage
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf", "tatoeba", "un")
+DEPTH = 10  # passages retrieved per question and system: MRR@10
+PIAF_SAMPLE, PIAF_SEED = 1000, 0
+BILINGUAL_SEED = "000_"  # the seed holding an English and a French text: a hit must match gold_lang
 
 
-def add_parser(sub) -> None:
-    """Register `qa eval` on the CLI's subparsers."""
+def shared_dir() -> Path:
+    return Path(os.environ.get("QA_SHARED") or REPO.parent / "shared")
+
+
+def default_workdir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bilingual-qa-eval"
+
+
+# -- the types a run returns -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    lang: str
+    answerable: bool
+    gold: tuple[str, ...]  # file names that count as a hit
+    gold_lang: str | None  # the language a hit must be in (bilingual files only), else None
+    answers: tuple[str, ...]  # an answer is correct when it contains one of these
+    crosslingual: bool
+
+    def hit(self, p: Passage) -> bool:
+        return p.name in self.gold and (self.gold_lang is None or p.lang == self.gold_lang)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question: the rank of the first hit per system (None: not in the top 10), and our answer."""
+    id: str
+    question: str
+    lang: str
+    crosslingual: bool
+    answerable: bool
+    ranks: tuple[int | None, ...]  # aligned with Report.systems
+    top: str  # our first passage, "name (lang)"
+    answered: bool
+    correct: bool | None  # None for unanswerable questions
+    answer: str
+    citations: int
+    exact_citations: int
+    cited_chars: tuple[int, ...]
+    ms: tuple[float, ...]  # retrieve time per system, then ask
+
+
+@dataclass(frozen=True)
+class Scores:
+    system: str
+    r1: float
+    rk: float  # R@k, k = Report.k
+    mrr: float  # MRR@10
+
+
+@dataclass(frozen=True)
+class Subset:
+    name: str  # all, en, fr, crosslingual, monolingual (fr→en, en→fr for sentence pairs)
+    n: int
+    n_answerable: int
+    scores: tuple[Scores, ...]
+    answer_accuracy: float | None = None  # answerable questions answered with a gold answer
+    answered: float | None = None  # share of answerable questions answered
+    abstained: float | None = None  # share of unanswerable questions not answered
+    citations: int = 0
+    citation_exactness: float | None = None  # share of quotes found verbatim at their offsets
+    mean_cited_chars: float | None = None
+    top_in_question_lang: float | None = None
+
+    def score(self, system: str) -> Scores:
+        return next(s for s in self.scores if s.system == system)
+
+
+@dataclass(frozen=True)
+class Report:
+    set: str
+    embedder: str
+    k: int
+    systems: tuple[str, ...]
+    subsets: tuple[Subset, ...]
+    latency_ms: tuple[tuple[str, float, float], ...]  # (what, p50, p95)
+    info: str
+    seconds: float
+    outcomes: tuple[Outcome, ...] = ()
+
+    def subset(self, name: str) -> Subset:
+        for s in self.subsets:
+            if s.name == name:
+                return s
+        raise KeyError(f"no subset {name!r}; this report has {', '.join(s.name for s in self.subsets)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def misses(self) -> list[str]:
+        """Our R@1 misses, wrong answers and wrong abstentions, one line each."""
+        out = []
+        for o in self.outcomes:
+            why = []
+            if o.answerable and o.ranks[0] != 1:
+                why.append(f"R@1 miss (gold at {o.ranks[0] or '>10'}, top {o.top})")
+            if o.answerable and not o.correct:
+                why.append("abstained" if not o.answered else "wrong answer")
+            if not o.answerable and o.answered:
+                why.append("answered an unanswerable question")
+            if why:
+                out.append(f"{o.id} [{o.lang}] {o.question}\n    {'; '.join(why)}\n    -> {' '.join(o.answer.split())[:300]}")
+        return out
+
+    def __str__(self) -> str:
+        return format_report(self)
+
+
+# -- sets -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    paths: tuple[Path, ...]
+    questions: tuple[Question, ...]
+
+
+def read_questions(path: Path, cross_lang: str | None = None, lang_gold_prefix: str | None = None) -> list[Question]:
+    """Questions of a .jsonl in the seeds or Paris Call format. `cross_lang`: questions in this language
+    are cross-lingual (the corpus lacks it); `lang_gold_prefix`: gold files whose passages must be in gold_lang."""
+    out = []
+    for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        gold_file = r.get("gold_file") or r.get("gold_doc")
+        gold = tuple(r.get("gold_docs") or ([gold_file] if gold_file else []))
+        gold_lang = r.get("gold_lang") if gold_file and lang_gold_prefix and gold_file.startswith(lang_gold_prefix) else None
+        out.append(Question(r.get("id", f"q{n}"), r["question"], r["lang"], r.get("answerable", bool(gold)), gold,
+                            gold_lang, tuple(r.get("answers", [])) + tuple(r.get("answers_other_lang", [])),
+                            bool(r.get("crosslingual")) or r["lang"] == cross_lang))
+    return out
+
+
+def piaf(workdir: Path, full: bool = False) -> EvalSet:
+    """PIAF with each paragraph written to its own file (once) in WORKDIR/piaf-paragraphs."""
+    data = json.loads(_need(shared_dir() / "piaf" / "piaf-v1.0.json").read_text("utf-8"))
+    folder = workdir / "piaf-paragraphs"
+    folder.mkdir(parents=True, exist_ok=True)
+    questions, n = [], 0
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            n += 1
+            f = folder / f"piaf-{n:03d}.txt"
+            if not f.exists() or f.read_text("utf-8") != para["context"]:
+                f.write_text(para["context"], "utf-8", newline="")
+            questions += [Question(q["id"], q["question"], "fr", True, (f.name,), None,
+                                   tuple(a["text"] for a in q["answers"]), False) for q in para["qas"]]
+    if not full:
+        questions = random.Random(PIAF_SEED).sample(questions, min(PIAF_SAMPLE, len(questions)))
+    return EvalSet("piaf" if not full else "piaf-full", (folder,), tuple(questions))
+
+
+def load_set(name: str, workdir: Path, docs=(), full: bool = False) -> EvalSet:
+    pc = shared_dir() / "paris-call"
+    if name == "seeds":
+        qs = read_questions(REPO / "tests" / "data" / "seeds_dev.jsonl", lang_gold_prefix=BILINGUAL_SEED)
+        return EvalSet(name, (SEEDS_DIR,), tuple(qs))
+    if name == "paris-call":
+        return EvalSet(name, (_need(pc / "en"), _need(pc / "fr")), tuple(read_questions(REPO / "tests" / "data" / "paris_call.jsonl")))
+    if name == "paris-call-en-only":
+        return EvalSet(name, (_need(pc / "en"),), tuple(read_questions(REPO / "tests" / "data" / "paris_call.jsonl", "fr")))
+    if name == "piaf":
+        return piaf(workdir, full)
+    if name.endswith(".jsonl") and Path(name).is_file():
+        if not docs:
+            raise ConfigError(f"{name} is a questions file: say which documents it is about with docs= (--docs PATH...)")
+        return EvalSet(Path(name).stem, tuple(Path(d).expanduser().resolve() for d in docs), tuple(read_questions(Path(name))))
+    raise ConfigError(f"unknown evaluation set {name!r}: use one of {', '.join(SETS)} or a questions .jsonl file")
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise SourceError(f"evaluation data not found: {path}. Put the shared data beside the checkout "
+                          f"(../shared) or point QA_SHARED at it")
+    return path
+
+
+# -- running --------------------------------------------------------------------------------------
+def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, limit: int | None = None,
+             baselines: bool = True, workdir: str | Path | None = None, home: str | Path | None = None,
+             docs=(), full: bool = False, progress: bool = False, **settings) -> Report:
+    """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...)."""
+    if not isinstance(k, int) or k < 1:
+        raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be greater than 0. Currently, limit is {limit!r}")
+    workdir = Path(workdir).expanduser() if workdir else default_workdir()
+    name = str(set_name_or_path)
+    s = Settings.from_env(embedder=embedder, **settings)
+    if name in ("tatoeba", "un"):
+        return evaluate_pairs(name, s.embedder, workdir, k, limit, progress)
+    es = load_set(name, workdir, docs, full)
+    key = f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}"
+    t0 = perf_counter()
+    idx = _index(es, s, key, workdir, home, progress)
+    built = perf_counter() - t0
+    systems = [idx]
+    if baselines:
+        from .baselines import BM25Only, DenseOnly, LlamaIndexRecipe
+
+        _say(progress, "building the llama-index baseline")
+        systems += [BM25Only(idx), DenseOnly(idx), LlamaIndexRecipe(es.paths, idx.embedder, workdir / f"{key}-llamaindex")]
+    names = ("ours",) + tuple(x.name for x in systems[1:])
+    questions = es.questions[:limit] if limit else es.questions
+    outcomes = [_run(q, idx, systems, max(k, DEPTH)) for q in _bar(questions, progress, f"{es.name} questions")]
+    subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
+    ms = np.array([o.ms for o in outcomes]) if outcomes else np.zeros((0, len(names) + 1))
+    latency = tuple((what, float(np.percentile(ms[:, i], 50)), float(np.percentile(ms[:, i], 95)))
+                    for i, what in enumerate([f"retrieve {n}" for n in names] + ["ask ours"])) if outcomes else ()
+    info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
+            f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
+            f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
+    return Report(es.name, s.embedder, k, names, tuple(subsets), latency, info, perf_counter() - t0, tuple(outcomes))
+
+
+def _index(es: EvalSet, s: Settings, key: str, workdir: Path, home, progress: bool):
+    from .api import Index
+
+    if home is None:
+        # ours to rebuild: a fresh catalog and store, so chunker changes are measured; the cache stays
+        home = workdir / key
+        shutil.rmtree(home / "chroma", ignore_errors=True)
+        for f in home.glob("catalog-*.sqlite*"):
+            f.unlink()
+    idx = Index(home, settings=s.with_(home=Path(home), chroma_url=""))
+    update = None
+    if progress:
+        from .cli import tqdm_progress
+
+        bar, update = tqdm_progress(f"indexing {es.name}")
+    try:
+        report = idx.add(list(es.paths), progress=update)
+    finally:
+        if progress:
+            bar.close()
+    if report.failed:
+        _say(True, f"warning: {len(report.failed)} files failed to index:\n" + report.summary())
+    return idx
+
+
+def _run(q: Question, idx, systems, depth: int) -> Outcome:
+    ranks, ms, ours = [], [], []
+    for system in systems:
+        t = perf_counter()
+        passages = system.retrieve(q.text, depth)
+        ms.append(1000 * (perf_counter() - t))
+        ranks.append(next((i for i, p in enumerate(passages, 1) if q.hit(p)), None))
+        ours = ours or passages
+    t = perf_counter()
+    try:
+        ans = idx.ask(q.text)
+    except AssertionError as e:  # ask() refuses a quote that is not verbatim: count it as inexact
+        ans = Answer(f"ERROR: {e}", q.lang, False)
+        exact, n = 0, 1
+    else:
+        exact, n = sum(_exact(c) for c in ans.citations), len(ans.citations)
+    ms.append(1000 * (perf_counter() - t))
+    top = f"{ours[0].name} ({ours[0].lang})" if ours else "-"
+    correct = (ans.answered and any(_norm(a) in _norm(ans.text) for a in q.answers)) if q.answerable else None
+    return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
+                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms))
+
+
+_files: dict[str, str] = {}
+
+
+def _exact(c) -> bool:
+    """The quote is the source file's text at its offsets (decoded here, independently of the loader;
+    utf-8-sig because the loader drops a BOM before counting offsets)."""
+    src = c.passage.source
+    if src not in _files:
+        _files[src] = Path(src).read_bytes().decode("utf-8-sig")
+    return _files[src][c.start : c.end] == c.quote
+
+
+def _norm(s: str) -> str:
+    """Composed (fr/paris-call.md is stored decomposed), whitespace collapsed, one apostrophe, casefolded."""
+    return " ".join(unicodedata.normalize("NFC", s).replace("’", "'").split()).casefold()
+
+
+def _groups(outcomes: list[Outcome]):
+    yield "all", lambda o: True
+    for lang in sorted({o.lang for o in outcomes}):
+        yield lang, lambda o, lang=lang: o.lang == lang
+    if any(o.crosslingual for o in outcomes) and not all(o.crosslingual for o in outcomes):
+        yield "crosslingual", lambda o: o.crosslingual
+        yield "monolingual", lambda o: not o.crosslingual
+
+
+def _summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) -> Subset:
+    ans = [o for o in outs if o.answerable]
+    un = [o for o in outs if not o.answerable]
+    scores = tuple(Scores(s, *_rank_metrics([o.ranks[i] for o in ans], k)) for i, s in enumerate(systems))
+    n_cites, exact = sum(o.citations for o in outs), sum(o.exact_citations for o in outs)
+    chars = [c for o in outs for c in o.cited_chars]
+    return Subset(name, len(outs), len(ans), scores,
+                  answer_accuracy=_mean([bool(o.correct) for o in ans]), answered=_mean([o.answered for o in ans]),
+                  abstained=_mean([not o.answered for o in un]), citations=n_cites,
+                  citation_exactness=exact / n_cites if n_cites else None, mean_cited_chars=_mean(chars),
+                  top_in_question_lang=_mean([o.top.endswith(f"({o.lang})") for o in outs]))
+
+
+def _rank_metrics(ranks: list[int | None], k: int) -> tuple[float, float, float]:
+    if not ranks:
+        return (float("nan"),) * 3
+    return (sum(r == 1 for r in ranks) / len(ranks), sum(r is not None and r <= k for r in ranks) / len(ranks),
+            sum(1 / r for r in ranks if r is not None and r <= DEPTH) / len(ranks))
+
+
+def _mean(xs) -> float | None:
+    return float(np.mean(xs)) if len(xs) else None
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in s)[-60:]
+
+
+def _bar(items, progress: bool, desc: str):
+    if not progress:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="q", file=sys.stderr, dynamic_ncols=True)
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr)

@@ -1,0 +1,326 @@
+"""Readers: one small class per file format, each turning bytes into the text we cite.
+
+A reader's only job is ``extract(data) -> Extracted``: the text (deterministic, so extracting the same
+file again gives the same string and every stored offset stays valid) and a structure map, ``marks``:
+``(offset, label)`` pairs in order, meaning "from this offset on, the text is on page <label>" (PDF) or
+"under heading <label>" (Markdown, HTML, DOCX). ``loader.SourceText.where`` turns them into what a
+reader needs to find a quote: "p. 3", "Article 3 › Paragraph 2", "lines 12–18".
+
+    .txt .text        the decoded file itself
+    .md .markdown     the decoded file itself; ATX and setext headings outside code fences
+    .html .htm        BeautifulSoup (html.parser); one paragraph per block element; h1–h6
+    .pdf              pypdf, page by page; pages joined by a blank line
+    .docx             python-docx: body paragraphs and tables in order; "Heading N"/"Title" styles
+
+Extracted text is whitespace-tidied per block (runs of spaces collapsed, blocks separated by a blank
+line) so the paragraph splitter sees the structure; quotes are verbatim from that text. Known limits:
+PDF text comes out in pypdf's reading order (columns and tables may interleave), a scanned PDF has no
+text at all (OCR it first), and a newer pypdf may extract a PDF differently: the answer then says
+the file changed since it was indexed, and `qa index` again fixes it.
+"""
+from __future__ import annotations
+
+import io
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+Marks = tuple[tuple[int, str], ...]
+
+
+class Unreadable(Exception):
+    """The file cannot be indexed; the message says why in a user's words."""
+SEP = " › "
+TITLE_CHARS = 60  # a heading longer than this is cut in the location label
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    encoding: str  # the text encoding for text formats; the format for extracted ones ("pdf", "docx")
+    marks: Marks = ()
+
+
+class Reader(ABC):
+    kind: str = "text"  # how SourceText.where reads the marks: "text", "markdown", "html", "docx", "pdf"
+    suffixes: tuple[str, ...] = ()
+
+    @abstractmethod
+    def extract(self, data: bytes) -> Extracted:
+        """The text of a non-empty file and its marks; raise Unreadable with the reason otherwise."""
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KB: not a text file."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return bool(head) and controls / len(head) > 0.05
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 first (with or without BOM); then the best guess of charset-normalizer.
+
+    Returns (text, encoding). Raises Unreadable when no decoding gives plausible text.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding and best.chaos < 0.3:
+        return str(best), best.encoding.replace("_", "-")
+    raise Unreadable("cannot decode it as text (not UTF-8, and no other encoding fits)")
+
+
+class TextReader(Reader):
+    kind, suffixes = "text", (".txt", ".text")
+
+    def extract(self, data):
+        if looks_binary(data):
+            raise Unreadable("looks like a binary file, not text")
+        text, encoding = decode(data)
+        return Extracted(text, encoding)
+
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+
+
+class MarkdownReader(TextReader):
+    """The file as it is (quotes are verbatim Markdown), with its headings as marks."""
+
+    kind, suffixes = "markdown", (".md", ".markdown")
+
+    def extract(self, data):
+        base = super().extract(data)
+        return Extracted(base.text, base.encoding, heading_marks(markdown_headings(base.text)))
+
+
+def markdown_headings(text: str) -> list[tuple[int, int, str]]:
+    """(offset, level, title) of each heading, code fences skipped."""
+    out, fence, pos, prev = [], None, 0, None  # prev: (offset, line) of the previous non-blank line
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        m = _FENCE.match(bare)
+        if fence:
+            fence = None if m and m.group(1) == fence else fence
+        elif m:
+            fence = m.group(1)
+        elif (h := _ATX.match(bare)) and h.group(2):
+            out.append((pos, len(h.group(1)), _md_inline(h.group(2))))
+        elif _SETEXT.match(bare) and prev and not re.match(r"\s*([-*+>#|]|\d+[.)])", prev[1]):
+            out.append((prev[0], 1 if bare.strip()[0] == "=" else 2, _md_inline(prev[1])))
+        prev = (pos, bare) if bare.strip() and not fence else None
+        pos += len(line)
+    return out
+
+
+def _md_inline(s: str) -> str:
+    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)  # links and images: their text
+    return re.sub(r"[*_`]+", "", s).strip()
+
+
+# -- structured documents: blocks of text separated by a blank line ---------------------------------
+
+class Blocks:
+    """Accumulates blocks into one text, separated by a blank line; remembers where headings start."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+        self.headings: list[tuple[int, int, str]] = []
+
+    def add(self, text: str, heading: int | None = None) -> None:
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        block = "\n".join(line for line in lines if line)
+        if not block:
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+            self.size += 2
+        if heading is not None:
+            self.headings.append((self.size, heading, " ".join(block.split())))
+        self.parts.append(block)
+        self.size += len(block)
+
+    def result(self, encoding: str) -> Extracted:
+        return Extracted("".join(self.parts), encoding, heading_marks(self.headings))
+
+
+def heading_marks(headings: list[tuple[int, int, str]]) -> Marks:
+    """Heading paths from (offset, level, title). A document's single top heading (its title) is left
+    out of its sections' paths: the file name already says which document it is."""
+    if not headings:
+        return ()
+    top = min(level for _, level, _ in headings)
+    titled = [h for h in headings if h[1] == top]
+    drop_title = len(titled) == 1 and titled[0] is headings[0] and len(headings) > 1
+    marks, stack = [], []
+    for i, (offset, level, title) in enumerate(headings):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, _cut(title)))
+        path = [t for lv, t in stack] if not (drop_title and i > 0) else [t for lv, t in stack[1:]]
+        marks.append((offset, SEP.join(path)))
+    return tuple(marks)
+
+
+def _cut(title: str) -> str:
+    if len(title) <= TITLE_CHARS:
+        return title
+    cut = title.rfind(" ", TITLE_CHARS // 2, TITLE_CHARS)
+    return title[: cut if cut > 0 else TITLE_CHARS - 1].rstrip(" ,;:–-") + "…"
+
+
+_HTML_BLOCKS = {
+    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog", "div", "dl",
+    "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot",
+    "thead", "tr", "ul", "html",
+}
+_HTML_SKIP = {"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "button",
+              "select", "textarea"}
+
+
+class HtmlReader(Reader):
+    kind, suffixes = "html", (".html", ".htm", ".xhtml")
+
+    def extract(self, data):
+        from bs4 import BeautifulSoup, NavigableString
+        from bs4.element import PreformattedString, Tag
+
+        if b"\x00" in data[:8192]:
+            raise Unreadable("looks like a binary file, not HTML")
+        soup = BeautifulSoup(data, "html.parser")
+        out, buf = Blocks(), []
+
+        def flush(heading=None):
+            out.add("".join(buf), heading)
+            buf.clear()
+
+        def walk(node):
+            for child in node.children:
+                if isinstance(child, PreformattedString):  # comments, doctype, CDATA
+                    continue
+                if isinstance(child, NavigableString):
+                    buf.append(str(child))
+                    continue
+                if not isinstance(child, Tag) or child.name in _HTML_SKIP:
+                    continue
+                name = child.name
+                if name == "br":
+                    buf.append("\n")
+                elif name in ("td", "th"):
+                    if buf and "".join(buf).strip():
+                        buf.append(" | ")
+                    walk(child)
+                elif name in _HTML_BLOCKS:
+                    flush()
+                    walk(child)
+                    flush(int(name[1]) if re.fullmatch(r"h[1-6]", name) else None)
+                else:
+                    walk(child)
+
+        walk(soup)
+        flush()
+        if not out.parts:
+            raise Unreadable("has no text to index (an HTML page with no visible text)")
+        return out.result(f"html ({soup.original_encoding or 'utf-8'})")
+
+
+class DocxReader(Reader):
+    kind, suffixes = "docx", (".docx",)
+
+    def extract(self, data):
+        import docx
+        from docx.table import Table
+
+        try:
+            document = docx.Document(io.BytesIO(data))
+            out = Blocks()
+            for item in document.iter_inner_content():
+                if isinstance(item, Table):
+                    out.add("\n".join(" | ".join(_unique_cells(row)) for row in item.rows))
+                else:
+                    out.add(item.text, _docx_heading_level(item.style.name if item.style is not None else ""))
+        except Unreadable:
+            raise
+        except Exception as e:  # zipfile.BadZipFile, KeyError for a missing part, lxml errors...
+            raise Unreadable(f"is not a readable Word document (.docx): {type(e).__name__}: {e}") from None
+        if not out.parts:
+            raise Unreadable("has no text to index (an empty Word document)")
+        return out.result("docx")
+
+
+def _unique_cells(row) -> list[str]:
+    """Cell texts of a table row; a merged cell is listed once, not once per grid column."""
+    seen, out = set(), []
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            out.append(" ".join(cell.text.split()))
+    return out
+
+
+def _docx_heading_level(style: str) -> int | None:
+    """"Heading 2" -> 2, "Title" -> 0 (also the French names Word gives them); body text -> None."""
+    s = style.strip().lower()
+    if s in ("title", "titre"):
+        return 0
+    m = re.fullmatch(r"(?:heading|titre)\s*(\d)", s)
+    return int(m.group(1)) if m else None
+
+
+class PdfReader(Reader):
+    kind, suffixes = "pdf", (".pdf",)
+
+    def extract(self, data):
+        import logging
+
+        import pypdf
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recoverable-damage warnings are noise here
+        try:
+            pdf = pypdf.PdfReader(io.BytesIO(data))
+            if pdf.is_encrypted and not pdf.decrypt(""):
+                raise Unreadable("is an encrypted (password-protected) PDF; save an unprotected copy to index it")
+            pages = [page.extract_text() or "" for page in pdf.pages]
+        except Unreadable:
+            raise
+        except pypdf.errors.FileNotDecryptedError:
+            raise Unreadable("is an encrypted (password-protected) PDF; save an unprotected copy to index it") from None
+        except Exception as e:  # pypdf raises PdfReadError, but also ValueError/KeyError on damaged files
+            raise Unreadable(f"is not a readable PDF (damaged or not a PDF): {type(e).__name__}: {e}") from None
+        out: list[str] = []
+        marks: list[tuple[int, str]] = []
+        size = 0
+        for number, page in enumerate(pages, 1):
+            body = "\n".join(" ".join(line.split()) for line in page.split("\n"))
+            body = re.sub(r"\n{3,}", "\n\n", body).strip()
+            if not body:
+                continue
+            if out:
+                out.append("\n\n")
+                size += 2
+            marks.append((size, str(number)))
+            out.append(body)
+            size += len(body)
+        if not out:
+            raise Unreadable(f"has no extractable text ({len(pages)} page(s), no text layer: a scanned PDF? "
+                             "run OCR on it first)")
+        return Extracted("".join(out), "pdf", tuple(marks))
+
+
+READERS: tuple[Reader, ...] = (TextReader(), MarkdownReader(), HtmlReader(), PdfReader(), DocxReader())
+BY_SUFFIX = {s: r for r in READERS for s in r.suffixes}
+SUFFIXES = frozenset(BY_SUFFIX)

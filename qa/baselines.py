@@ -1,0 +1,145 @@
+"""Baselines that `qa eval` runs beside our retrieval, with the same embedder and the same files.
+
+    bm25         our BM25 alone, over our chunks (no dense side, no fusion)
+    dense        our Chroma vectors alone, over our chunks (no BM25, no fusion)
+    llama-index  the plain llama-index recipe: SimpleDirectoryReader -> default SentenceSplitter
+                 (1024 tokens, overlap 200) -> VectorStoreIndex over a Chroma collection -> top-k retriever
+
+Each is one small class with ``retrieve(question, k) -> list[Passage]``, as ``Index`` has, so the harness
+scores every system the same way. llama-index nodes become ``Passage`` here and go no further. A node
+has no language tag of its own: it gets the one the detector gives its whole text, so a node that spans
+both halves of a bilingual file counts as whichever language most of it is in.
+
+    >>> from qa import Index
+    >>> idx = Index("/tmp/eval-home"); idx.add(["seeds"])
+    >>> LlamaIndexRecipe(["seeds"], idx.embedder, "/tmp/eval-home/llamaindex").retrieve("Qui présidait le GTGI ?", 5)
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from index import bm25 as bm25mod
+from index.catalog import ChunkRow
+from index.chunker import clean
+from index.embedders import Embedder
+from index.lang import detect_supported
+
+from .errors import MissingDependencyError
+from .types import Passage
+
+
+def _passage(row: ChunkRow, score: float) -> Passage:
+    return Passage(row.text, row.path, row.lang, round(score, 6), row.start, row.end, row.lines, row.id)
+
+
+class BM25Only:
+    """Our BM25 over our chunks, without the dense side or the fusion."""
+
+    name = "bm25"
+
+    def __init__(self, index):
+        self.index = index
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        rows = self.index.rows
+        hits = self.index.bm25.search(bm25mod.query_terms(question), k)
+        return [_passage(rows[cid], s) for cid, s in hits if cid in rows][:k]
+
+
+class DenseOnly:
+    """Our Chroma vectors over our chunks, without BM25 or the fusion."""
+
+    name = "dense"
+
+    def __init__(self, index):
+        self.index = index
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        rows = self.index.rows
+        qvec = self.index.embedder.embed([clean(question)], "query")[0]
+        # vectors of a document re-indexed away may linger in Chroma: ask for a few more than k
+        hits = self.index.store.query(qvec, k + 10)
+        return [_passage(rows[cid], s) for cid, s in hits if cid in rows][:k]
+
+
+def llama_embedding(embedder: Embedder, batch: int = 32):
+    """Our embedder as a llama-index ``BaseEmbedding``: queries embedded as "query", nodes as "passage"."""
+    try:
+        from llama_index.core.base.embeddings.base import BaseEmbedding
+        from pydantic import PrivateAttr
+    except ImportError as e:
+        raise MissingDependencyError("the llama-index baseline needs llama-index-core: "
+                                     "pip install 'llama-index-core>=0.14,<0.15'") from e
+
+    class OurEmbedding(BaseEmbedding):
+        _inner: Any = PrivateAttr()
+
+        def __init__(self, inner: Embedder, **kw):
+            super().__init__(model_name=inner.name, embed_batch_size=batch, **kw)
+            self._inner = inner
+
+        def _vectors(self, texts: list[str], kind: str) -> list[list[float]]:
+            return self._inner.embed([clean(t) for t in texts], kind).tolist()
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._vectors([query], "query")[0]
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._vectors([text], "passage")[0]
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self._vectors(texts, "passage")
+
+    return OurEmbedding(embedder)
+
+
+class LlamaIndexRecipe:
+    """The tutorial pipeline, defaults kept, in its own Chroma folder (rebuilt at each construction)."""
+
+    name = "llama-index"
+
+    def __init__(self, paths: list[str | Path], embedder: Embedder, folder: str | Path):
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+            from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+            from llama_index.core.node_parser import SentenceSplitter
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+        except ImportError as e:
+            raise MissingDependencyError("the llama-index baseline needs llama-index-vector-stores-chroma: "
+                                         "pip install 'llama-index-vector-stores-chroma>=0.6,<0.7'") from e
+        folder = Path(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # a fresh collection each run; embeddings are cached
+        folder.mkdir(parents=True)
+        files = [Path(p) for p in paths if Path(p).is_file()]
+        dirs = [Path(p) for p in paths if Path(p).is_dir()]
+        docs = []
+        for d in dirs:
+            docs += SimpleDirectoryReader(input_dir=str(d), recursive=True, required_exts=[".txt", ".md"]).load_data()
+        if files:
+            docs += SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data()
+        client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
+        store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("baseline"))
+        embed_model = llama_embedding(embedder)
+        self.index = VectorStoreIndex.from_documents(
+            docs, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=embed_model,
+            transformations=[SentenceSplitter(chunk_size=1024, chunk_overlap=200)])
+        self.n_documents, self.n_nodes = len(docs), client.get_collection("baseline").count()
+        self._retrievers: dict[int, Any] = {}
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        if k not in self._retrievers:
+            self._retrievers[k] = self.index.as_retriever(similarity_top_k=k)
+        out = []
+        for hit in self._retrievers[k].retrieve(question):
+            node, meta = hit.node, hit.node.metadata
+            text = node.get_content()
+            start = node.start_char_idx or 0
+            out.append(Passage(text, meta.get("file_path", ""), detect_supported(text), round(hit.score or 0.0, 6),
+                               start, node.end_char_idx or start + len(text), (0, 0), node.node_id))
+        return out

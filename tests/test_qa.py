@@ -1,0 +1,175 @@
+"""What a user sees: cited answers over the seeds, in both languages, honest abstention, bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from qa import Answer, Index, Passage, QuestionError
+from qa.errors import ConfigError
+
+from .conftest import ROOT, SEED_000, SEED_002, SEED_004, SEEDS
+
+DEV = [json.loads(line) for line in (ROOT / "tests" / "data" / "seeds_dev.jsonl").read_text().splitlines() if line]
+
+
+def cited_files(ans: Answer) -> set[str]:
+    return {Path(c.passage.source).name for c in ans.citations}
+
+
+def test_english_question_answered_from_a_french_only_seed(seeds_index):
+    ans = seeds_index.ask("Who chaired the Working Group on Internet Governance?")
+    assert ans.answered and ans.lang == "en"
+    assert cited_files(ans) == {SEED_004}
+    assert "Nitin Desai" in ans.citations[0].quote
+    assert "[1]" in ans.text and "(in French)" in ans.text
+
+
+def test_french_question_about_seed_000_cites_the_french_half(seeds_index):
+    ans = seeds_index.ask("Quelles conditions la société civile pose-t-elle pour participer à la Phase II ?")
+    assert ans.answered and ans.lang == "fr"
+    assert SEED_000 in cited_files(ans)
+    assert all(c.passage.lang == "fr" for c in ans.citations)
+    assert ans.text.startswith("D’après les documents")
+
+
+def test_english_question_about_seed_000_cites_the_english_half_only(seeds_index):
+    passages = seeds_index.retrieve("When will the first Prepcom of Phase II take place?", k=5)
+    top = passages[0]
+    assert top.name == SEED_000 and top.lang == "en" and "Prepcom" in top.text
+    # the French translation of the same passage is not returned beside it as a second source
+    ids = {p.id for p in passages}
+    assert not any(seeds_index.rows[i].twin in ids for i in ids)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("What is the capital of Australia?", "en"),
+    ("Quelle est la recette de la tarte Tatin ?", "fr"),
+])
+def test_off_topic_questions_are_not_answered_in_the_question_language(seeds_index, question, lang):
+    ans = seeds_index.ask(question)
+    assert not ans.answered and ans.citations == [] and ans.lang == lang
+    assert ("do not say" in ans.text) if lang == "en" else ("ne le disent pas" in ans.text)
+
+
+def test_question_in_another_language_is_answered_in_english_and_says_so(seeds_index):
+    ans = seeds_index.ask("Wer leitete die Arbeitsgruppe zur Internet-Governance?")
+    assert ans.lang == "en" and "German" in ans.note
+
+
+def test_every_quote_is_verbatim_at_its_offsets_over_the_dev_set(seeds_index):
+    checked = 0
+    for q in DEV:
+        ans = seeds_index.ask(q["question"])
+        for c in ans.citations:
+            text = Path(c.passage.source).read_text(encoding="utf-8")
+            assert text[c.start:c.end] == c.quote
+            assert text[c.passage.start:c.passage.end] == c.passage.text
+            assert c.passage.start <= c.start < c.end <= c.passage.end
+            checked += 1
+    assert checked >= 40
+
+
+def test_reindexing_the_seeds_changes_nothing(seeds_index):
+    before, vectors = len(seeds_index), seeds_index.store.count()
+    report = seeds_index.add([SEEDS])
+    again = seeds_index.add([SEEDS])
+    assert report.unchanged and again.unchanged and not report.added and not again.added
+    assert len(seeds_index) == before and seeds_index.store.count() == vectors
+
+
+def test_a_fresh_index_of_the_same_files_has_the_same_chunk_ids(seeds_index, tmp_path):
+    other = Index(tmp_path)
+    other.add([SEEDS])
+    assert set(other.rows) == set(seeds_index.rows)
+
+
+def test_types_are_frozen_and_render_in_jupyter(seeds_index):
+    ans = seeds_index.ask("Quand le Groupe de travail a-t-il été constitué ?")
+    p = seeds_index.retrieve("Groupe de travail", k=1)[0]
+    assert isinstance(p, Passage) and p.lang in ("en", "fr") and p.lines[0] <= p.lines[1]
+    with pytest.raises(FrozenInstanceError):
+        ans.text = "x"  # type: ignore[misc]
+    html = ans._repr_html_()
+    assert "<mark>" in html and SEED_004 in html and "[1]" in html
+
+
+@pytest.mark.parametrize("question,message", [
+    ("", "empty"),
+    ("   \n\t ", "empty"),
+    ("x" * 100_000, "limit"),
+])
+def test_bad_questions_get_a_clear_message(seeds_index, question, message):
+    with pytest.raises(QuestionError, match=message):
+        seeds_index.ask(question)
+    with pytest.raises(QuestionError, match=message):
+        seeds_index.retrieve(question)
+
+
+def test_bad_k_names_the_value(seeds_index):
+    with pytest.raises(ConfigError, match="k must be greater than 0. Currently, k is 0"):
+        seeds_index.retrieve("Nitin Desai", k=0)
+
+
+def test_a_folder_with_bad_files_indexes_the_rest_and_reports_them(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("Le Sommet de Tunis aura lieu en novembre 2005. Les chefs d'État y sont invités.\n")
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (docs / "latin1.txt").write_bytes("Réunion préparatoire à Genève, février 2004.".encode("cp1252"))
+    (docs / "image.png").write_bytes(b"\x89PNG\r\n")
+    idx = Index(tmp_path / "home")
+    report = idx.add([docs])
+    failed = dict(report.failed)
+    assert {Path(p).name for p in report.added} == {"good.md", "latin1.txt"}
+    assert "is empty" in failed[str((docs / "empty.txt").resolve())]
+    assert "binary" in failed[str((docs / "binary.txt").resolve())]
+    assert any(Path(p).name == "image.png" for p, _ in report.skipped)
+    before = len(idx)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        idx.add([tmp_path / "nowhere"])
+    assert len(idx) == before  # nothing already indexed is lost
+
+
+def run_cli(*args, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {"QA_HOME": str(home), "PATH": str(Path(sys.executable).parent), "HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env,
+                          input=stdin, timeout=300, cwd=home)
+
+
+@pytest.mark.slow
+def test_cli_index_ask_json_and_errors(tmp_path):
+    home = tmp_path / "home"
+    missing = run_cli("index", str(tmp_path / "missing-folder"), home=home)
+    assert missing.returncode == 2 and "missing-folder" in missing.stderr and "Traceback" not in missing.stderr
+    done = run_cli("index", str(SEEDS / SEED_002), str(SEEDS / SEED_004), home=home)
+    assert done.returncode == 0, done.stderr
+    assert "2 added" in done.stdout
+    listed = run_cli("list", home=home)
+    assert SEED_004 in listed.stdout and "2 documents" in listed.stdout
+    ans = run_cli("ask", "--json", "Who chaired the Working Group on Internet Governance?", home=home)
+    assert ans.returncode == 0, ans.stderr
+    data = json.loads(ans.stdout)
+    assert data["answered"] and "Nitin Desai" in data["citations"][0]["quote"]
+    empty = run_cli("ask", "   ", home=home)
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    removed = run_cli("remove", str(SEEDS / SEED_002), home=home)
+    assert removed.returncode == 0 and "removed" in removed.stdout
+    assert "1 documents" in run_cli("list", home=home).stdout
+
+
+def test_notebook_api_over_the_default_index_of_the_seeds():
+    import qa
+
+    passages = qa.retrieve("Qui a présidé le Groupe de travail sur la gouvernance de l'Internet ?", k=3)
+    assert len(passages) == 3 and any("Nitin Desai" in p.text for p in passages)
+    ans = qa.ask("Who chaired the Working Group on Internet Governance?")
+    assert ans.answered and SEED_004 in cited_files(ans)
+    follow = qa.ask("Et quand a-t-il été nommé ?", history=[{"role": "user", "content": "Qui présidait le Groupe de travail ?"},
+                                                           {"role": "assistant", "content": ans.text}])
+    assert follow.answered and "2004" in follow.citations[0].quote
