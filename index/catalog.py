@@ -22,9 +22,17 @@ CREATE TABLE IF NOT EXISTS documents (
     size INTEGER, indexed_at REAL);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER,
-    line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT);
+    line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT, location TEXT);
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+-- vector ids that may be in Chroma without a chunk row here: written before their document's commit,
+-- or left by a replace/remove before their delete reached Chroma. The next run deletes the leftovers.
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+# Columns added after the first release: (table, column, type). Added to an existing catalog on open.
+MIGRATIONS = [("chunks", "location", "TEXT")]
+CHUNK_COLUMNS = "id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin, location"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class ChunkRow:
     text: str
     terms: str
     twin: str | None
+    where: str = ""  # "p. 3", "Article 3 › Paragraph 2", "lines 4–9": how a reader finds it in the file
 
 
 class Catalog:
@@ -57,8 +66,13 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
+        with self._db:
+            self._db.executescript(SCHEMA)
+            for table, column, kind in MIGRATIONS:
+                have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def documents(self) -> list[DocRow]:
         with self._lock:
@@ -71,35 +85,98 @@ class Catalog:
                                  "FROM documents WHERE path = ?", (path,)).fetchone()
         return DocRow(*r) if r else None
 
-    def chunks(self, path: str | None = None) -> list[ChunkRow]:
-        q = "SELECT id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin FROM chunks"
+    def document_with_hash(self, sha256: str) -> DocRow | None:
+        """The first indexed document (by path) whose file had these exact bytes."""
         with self._lock:
-            rows = self._db.execute(q + " WHERE path = ? ORDER BY ordinal", (path,)) if path else self._db.execute(q)
-            return [ChunkRow(r[0], r[1], r[2], r[3], r[4], (r[5], r[6]), r[7], r[8], r[9], r[10]) for r in rows]
+            r = self._db.execute("SELECT path, sha256, encoding, langs, n_chunks, size, indexed_at FROM documents "
+                                 "WHERE sha256 = ? ORDER BY path LIMIT 1", (sha256,)).fetchone()
+        return DocRow(*r) if r else None
 
-    def replace_document(self, doc: DocRow, chunks: list[Chunk], terms: list[list[str]]) -> list[str]:
-        """Swap a document's chunks in one transaction; returns the ids that are gone."""
+    def chunks(self, path: str | None = None, since: float | None = None) -> list[ChunkRow]:
+        """Every chunk; or one document's, in order; or those of documents indexed at or after `since`."""
+        q = f"SELECT {CHUNK_COLUMNS} FROM chunks"
+        with self._lock:
+            if path:
+                rows = self._db.execute(q + " WHERE path = ? ORDER BY ordinal", (path,))
+            elif since is not None:
+                rows = self._db.execute(q + " WHERE path IN (SELECT path FROM documents WHERE indexed_at >= ?)",
+                                        (since,))
+            else:
+                rows = self._db.execute(q)
+            return [ChunkRow(r[0], r[1], r[2], r[3], r[4], (r[5], r[6]), r[7], r[8], r[9], r[10], r[11] or "")
+                    for r in rows]
+
+    def replace_document(self, doc: DocRow, chunks: list[Chunk], terms: list[list[str]],
+                         wheres: list[str] | None = None) -> list[str]:
+        """Swap a document's chunks in one transaction; returns the ids that are gone, which stay
+        pending until ``settled`` (their vectors are still in Chroma)."""
+        wheres = wheres or [""] * len(chunks)
         with self._lock, self._db:
             old = {r[0] for r in self._db.execute("SELECT id FROM chunks WHERE path = ?", (doc.path,))}
             new = {c.id for c in chunks}
             self._db.execute("DELETE FROM chunks WHERE path = ?", (doc.path,))
             self._db.executemany(
-                "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
-                [(c.id, c.source, c.ordinal, c.start, c.end, c.lines[0], c.lines[1], c.lang, c.text, " ".join(t))
-                 for c, t in zip(chunks, terms)])
+                f"INSERT OR REPLACE INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?)",
+                [(c.id, c.source, c.ordinal, c.start, c.end, c.lines[0], c.lines[1], c.lang, c.text, " ".join(t), w)
+                 for c, t, w in zip(chunks, terms, wheres)])
             self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?)",
                              (doc.path, doc.sha256, doc.encoding, doc.langs, doc.n_chunks, doc.size, time.time()))
             gone = sorted(old - new)
             self._clear_twins(gone)
+            self._set_pending(gone, new)
             return gone
 
     def remove_document(self, path: str) -> list[str]:
+        """Drop a document and its chunks; returns their ids, pending until ``settled``."""
         with self._lock, self._db:
             ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE path = ?", (path,))]
             self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
             self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
             self._clear_twins(ids)
+            self._set_pending(ids, set())
             return ids
+
+    # -- vectors that may be in Chroma without a row here ------------------------------------------
+    def pend(self, ids: list[str]) -> None:
+        """Record ids before their vectors are written (committed at once: the write may be killed)."""
+        with self._lock, self._db:
+            self._set_pending(ids, set())
+
+    def settled(self, ids: list[str]) -> None:
+        """Their vectors now match the catalog (written and committed, or deleted)."""
+        with self._lock, self._db:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                self._db.execute(f"DELETE FROM pending WHERE id IN ({','.join('?' * len(part))})", part)
+
+    def leftovers(self) -> list[str]:
+        """Pending ids with no chunk row: vectors a killed run may have left in Chroma."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT id FROM pending WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id")]
+
+    def clear_pending(self) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM pending")
+
+    def _set_pending(self, add: list[str], done: set[str]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(i,) for i in add])
+        done_ids = sorted(done)
+        for i in range(0, len(done_ids), 500):
+            part = done_ids[i : i + 500]
+            self._db.execute(f"DELETE FROM pending WHERE id IN ({','.join('?' * len(part))})", part)
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            r = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return r[0] if r else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._lock, self._db:
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def _clear_twins(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):

@@ -1,13 +1,24 @@
 """Indexing: files -> chunks -> vectors + catalog + BM25, one document at a time.
 
-Order of writes for each document: vectors are upserted into Chroma first, then the catalog swaps the
-document's chunks in one transaction, then stale vectors are deleted. A run killed at any point leaves
-every committed document intact and answerable; vectors written for an uncommitted document are
-invisible (retrieval only returns chunks the catalog knows) and are reused by the next run.
+Order of writes for each document: the new chunk ids are recorded as pending in the catalog, vectors are
+upserted into Chroma, then the catalog swaps the document's chunks in one transaction (the ids it drops
+become pending), then those stale vectors are deleted and settled. A run killed at any point leaves
+every committed document intact and answerable: retrieval only returns chunks the catalog knows. The
+next run first deletes the pending vectors that no chunk row owns, so Chroma and the catalog (and the
+BM25 index, rebuilt from the catalog) hold the same chunk ids again; unchanged files are then skipped
+and the rest indexed, so nothing is missing and nothing is there twice.
+
+Decisions a user sees (also in `qa index --help`):
+- a folder that is indexed again loses the documents under it whose files no longer exist (``prune``);
+- a file with exactly the same bytes as an indexed one is reported as a duplicate and not indexed twice
+  (the same passage would otherwise be retrieved, and cited, twice);
+- a file that fails (damaged, encrypted, empty, too large...) is reported with the reason, the rest of
+  the batch is indexed, and an earlier indexed version of it is kept.
 """
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,11 +28,12 @@ from qa.errors import SourceError
 from . import bm25 as bm25mod
 from .catalog import Catalog, DocRow
 from .chunker import Chunk, chunk, clean
-from .loader import TEXT_SUFFIXES, SourceText, Unreadable, read_text
+from .loader import SUFFIXES, SourceText, Unreadable, read_text
 from .store import VectorStore
 
-Progress = Callable[[int, int, str], None]  # (done, total, what)
+Progress = Callable[[int, int, str], None]  # (files done, files in all, what is being done)
 TWIN_MIN_SIMILARITY = 0.86  # e5-small cosine between a passage and its translation; see README "Parallel passages"
+PAIR_FROM = "pair_from"  # meta key: indexed_at from which documents still await translation pairing
 
 
 @dataclass
@@ -31,21 +43,23 @@ class Report:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # gone from disk, or now a duplicate
     failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported types, duplicates
     chunks: int = 0  # chunks written in this run
 
     def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged",
-                 f"{len(self.removed)} removed", f"{len(self.failed)} failed", f"{self.chunks} chunks written"]
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
+                 f"{len(self.unchanged)} unchanged", f"{len(self.skipped)} skipped", f"{len(self.failed)} failed",
+                 f"{self.chunks} chunks written"]
         lines = [", ".join(parts)]
+        lines += [f"  removed: {p}" for p in self.removed]
         lines += [f"  failed: {p}: {why}" for p, why in self.failed]
         lines += [f"  skipped: {p}: {why}" for p, why in self.skipped]
         return "\n".join(lines)
 
 
-def collect(paths: list[str | Path], report: Report, suffixes=TEXT_SUFFIXES) -> list[Path]:
+def collect(paths: list[str | Path], report: Report, suffixes=SUFFIXES) -> list[Path]:
     """Expand folders into supported files. A missing path is an error (nothing is indexed)."""
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
@@ -72,11 +86,24 @@ def collect(paths: list[str | Path], report: Report, suffixes=TEXT_SUFFIXES) -> 
 
 
 def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM25, *, chunk_chars: int,
-        max_bytes: int, progress: Progress | None = None) -> Report:
+        max_bytes: int, progress: Progress | None = None, prune: bool = True) -> Report:
+    """Index files and folders; see the module docstring for what happens to each kind of file."""
     report = Report()
     files = collect(paths, report)
-    work: list[tuple[SourceText, list[Chunk], bool]] = []
-    for f in files:
+    settle(catalog, store)
+    if prune:
+        for folder in (Path(p).resolve() for p in paths if Path(p).is_dir()):
+            for d in catalog.documents():
+                if Path(d.path).is_relative_to(folder) and not Path(d.path).exists():
+                    remove(d.path, catalog, store, index)
+                    report.removed.append(d.path)
+    pair_from = float(catalog.get_meta(PAIR_FROM) or time.time())
+    catalog.set_meta(PAIR_FROM, repr(pair_from))
+    first_of: dict[str, str] = {}  # sha256 -> path, for duplicates inside this batch
+    for i, f in enumerate(files):
+        name = f.name
+        if progress:
+            progress(i, len(files), name)
         try:
             doc = read_text(f, max_bytes)
         except Unreadable as e:
@@ -85,56 +112,87 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
         except OSError as e:
             report.failed.append((str(f), f"cannot be read: {e.strerror or e}"))
             continue
+        except Exception as e:  # a reader's bug on one strange file must not stop the batch
+            report.failed.append((str(f), f"cannot be read: {type(e).__name__}: {e}"))
+            continue
         old = catalog.document(doc.path)
         if old and old.sha256 == doc.sha256:
             report.unchanged.append(doc.path)
+            first_of.setdefault(doc.sha256, doc.path)
+            continue
+        twin = first_of.get(doc.sha256) or _indexed_copy(catalog, doc)
+        if twin:
+            report.skipped.append((doc.path, f"duplicate: same content as {twin}, which is indexed; not indexed twice"))
+            if old:  # its earlier, different content is no longer in the file
+                remove(doc.path, catalog, store, index)
+                report.removed.append(doc.path)
             continue
         chunks = chunk(doc, chunk_chars)
         if not chunks:
             report.failed.append((doc.path, "has no text to index"))
             continue
-        work.append((doc, chunks, old is not None))
-
-    total, done = sum(len(c) for _, c, _ in work), 0
-    new_ids: list[str] = []
-    for doc, chunks, existed in work:
-        if progress:
-            progress(done, total, Path(doc.path).name)
-        vectors = embedder.embed([c.clean for c in chunks], "passage",
-                                 progress=(lambda n: progress(done, total, Path(doc.path).name)) if progress else None)
-        store.upsert([c.id for c in chunks], vectors, [{"path": c.source, "lang": c.lang} for c in chunks])
-        terms = [bm25mod.doc_terms(c.clean, c.lang) for c in chunks]
-        langs = ",".join(dict.fromkeys(c.lang for c in chunks))
-        row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0)
-        gone = catalog.replace_document(row, chunks, terms)
-        if gone:
-            store.delete(gone)
-            for cid in gone:
-                index.remove(cid)
-        for c, t in zip(chunks, terms):
-            index.add(c.id, t)
-        (report.updated if existed else report.added).append(doc.path)
+        step = (lambda n, c=len(chunks): progress(i, len(files), f"{name} ({c} chunks)")) if progress else None
+        _write(doc, chunks, catalog, store, embedder, index, step)
+        first_of[doc.sha256] = doc.path
+        (report.updated if old else report.added).append(doc.path)
         report.chunks += len(chunks)
-        new_ids += [c.id for c in chunks]
-        done += len(chunks)
     if progress:
-        progress(total, total, "done")
-    if new_ids:
-        pair_translations(new_ids, catalog, store, embedder)
+        progress(len(files), len(files), "pairing translations")
+    pair_translations([r.id for r in catalog.chunks(since=pair_from)], catalog, store, embedder)
+    catalog.set_meta(PAIR_FROM, None)
+    if progress:
+        progress(len(files), len(files), "done")
     return report
+
+
+def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
+    """The path of another indexed document with the same bytes, if its file still has them."""
+    other = catalog.document_with_hash(doc.sha256)
+    if other is None or other.path == doc.path or not Path(other.path).exists():
+        return None
+    return other.path
+
+
+def _write(doc: SourceText, chunks: list[Chunk], catalog: Catalog, store: VectorStore, embedder,
+           index: bm25mod.BM25, step) -> None:
+    ids = [c.id for c in chunks]
+    vectors = embedder.embed([c.clean for c in chunks], "passage", progress=step)
+    catalog.pend(ids)
+    store.upsert(ids, vectors, [{"path": c.source, "lang": c.lang} for c in chunks])
+    terms = [bm25mod.doc_terms(c.clean, c.lang) for c in chunks]
+    langs = ",".join(dict.fromkeys(c.lang for c in chunks))
+    row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0)
+    gone = catalog.replace_document(row, chunks, terms, [doc.where(c.start, c.end) for c in chunks])
+    for cid in gone:
+        index.remove(cid)
+    for c, t in zip(chunks, terms):
+        index.add(c.id, t)  # an id kept across an update has its terms replaced, not counted twice
+    store.delete(gone)
+    catalog.settled(gone)
+
+
+def settle(catalog: Catalog, store: VectorStore) -> int:
+    """Delete the vectors a killed run left without a chunk row; returns how many."""
+    orphans = catalog.leftovers()
+    store.delete(orphans)
+    catalog.clear_pending()
+    return len(orphans)
 
 
 def remove(path: str, catalog: Catalog, store: VectorStore, index: bm25mod.BM25) -> int:
     ids = catalog.remove_document(path)
-    store.delete(ids)
     for cid in ids:
         index.remove(cid)
+    store.delete(ids)
+    catalog.settled(ids)
     return len(ids)
 
 
 def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embedder) -> int:
     """Link each new chunk to its translation, if the index has one: the mutual nearest neighbour in
     the other language, above TWIN_MIN_SIMILARITY. Retrieval then cites one of the two, not both."""
+    if not ids:
+        return 0
     rows = {r.id: r for r in catalog.chunks()}
     vec_of = {}
 
@@ -168,4 +226,3 @@ def load_bm25(catalog: Catalog) -> bm25mod.BM25:
     for r in catalog.chunks():
         index.add(r.id, r.terms.split())
     return index
-

@@ -60,7 +60,8 @@ def _lines_as_items(text: str, start: int, end: int) -> list[Span]:
         cuts.append(start + m.start() + 1)
     # a short line (heading, date, salutation) or an all-capitals line ends its own sentence
     for m in re.finditer(r"(?m)^([^\n]*)\n(?=[ \t]*[A-ZÀ-ÖØ-Þ0-9(«\"])", text[start:end]):
-        line = m.group(1).strip()
+        line_start = text.rfind("\n", 0, start + m.start()) + 1  # the whole line, even before `start`
+        line = text[line_start : start + m.end() - 1].strip()
         if line and (len(line) < 45 or not any(ch.islower() for ch in line)):
             cuts.append(start + m.end())
     cuts = sorted(set(cuts))

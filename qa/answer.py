@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +42,31 @@ MESSAGES = {
 LANG_NAMES = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}
 
 
+MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|janvier|"
+          "février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre")
+# (what the question asks for, how a question asks it, what a sentence that answers it contains)
+ANSWER_TYPES = [
+    ("person", r"^(?:who|whom|whose|qui)\b|\b(?:who|qui)\b",
+     r"\b(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Monsieur|Madame|Dr\.?)\s+[A-ZÀ-Þ]|(?<!^)\b[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ][a-zà-ÿš]+"),
+    ("date", r"\b(?:when|what date|which date|what month|what year|quand|quelle date|quel mois|quelle année|"
+             r"à quelle date|de quand)\b", rf"\b(?:19|20)\d\d\b|\b(?:{MONTHS})\b"),
+    ("number", r"\b(?:how many|how much|combien|quel numéro|what number)\b", r"\d"),
+    ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
+     r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
+]
+TYPE_BONUS = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
+
+
+def expected_types(question: str) -> list[str]:
+    q = question.lower()
+    return [name for name, asks, _ in ANSWER_TYPES if re.search(asks, q)]
+
+
+def has_type(sentence: str, types: list[str]) -> bool:
+    return any(re.search(pattern, sentence, re.IGNORECASE if name != "person" else 0)
+               for name, _, pattern in ANSWER_TYPES if name in types)
+
+
 @dataclass(frozen=True)
 class Sentence:
     cand: Candidate
@@ -60,25 +87,53 @@ def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
     """(rank of the passage, sentence) for the answerable sentences of each candidate passage."""
     out = []
     for rank, c in enumerate(cands):
-        for a, b in sentences(c.row.text):
-            s = c.row.text[a:b]
+        # split in the whole file, not the chunk alone, so a chunk's first line is seen whole
+        text = source_text(c.row.path)
+        if text is None or text[c.row.start : c.row.end] != c.row.text:
+            text, base = c.row.text, c.row.start
+            spans = [(a + base, b + base) for a, b in sentences(text)]
+            text = " " * base + text  # offsets below index the file
+        else:
+            spans = sentences(text, c.row.start, c.row.end)
+        for a, b in spans:
+            s = text[a:b]
             if len(s) >= MIN_SENTENCE_CHARS and not is_heading(s):
-                out.append((rank, Sentence(c, c.row.start + a, c.row.start + b, s)))
+                out.append((rank, Sentence(c, a, b, s)))
     return out
 
 
+@lru_cache(maxsize=64)
+def _read(path: str, mtime: float) -> str | None:
+    from index.loader import read_text
+
+    try:
+        return read_text(Path(path)).text
+    except Exception:  # moved or unreadable since indexing: fall back to the chunk text
+        return None
+
+
+def source_text(path: str) -> str | None:
+    try:
+        return _read(path, Path(path).stat().st_mtime)
+    except OSError:
+        return None
+
+
 def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder) -> list[Sentence]:
-    """Sentence score: cosine to the question + share of question terms present + the passage's rank."""
+    """Sentence score: cosine to the question + share of question terms present + the passage's rank
+    + whether it holds the kind of thing asked for."""
     if not sents:
         return []
     vecs = embedder.embed([clean(s.text) for _, s in sents], "passage")
     qterms = set(bm25mod.query_terms(question))
     nwords = max(1, len(set(bm25mod.words(question))))
+    types = expected_types(question)
     out = []
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.cand.row.lang))
         overlap = min(1.0, len(qterms & terms) / nwords)
         value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
+        value += TYPE_BONUS if types and has_type(s.text, types) else 0.0
         out.append(Sentence(s.cand, s.start, s.end, s.text, value))
     return sorted(out, key=lambda s: -s.score)
 

@@ -23,10 +23,10 @@ def _index(args):
     return Index(args.home)
 
 
-def tqdm_progress(desc: str):
+def tqdm_progress(desc: str, unit: str = "file"):
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="chunk", desc=desc, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=0, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
 
     def update(done: int, total: int, what: str) -> None:
         if bar.total != total:
@@ -40,9 +40,9 @@ def tqdm_progress(desc: str):
 
 def cmd_index(args) -> int:
     idx = _index(args)
-    bar, progress = tqdm_progress("indexing")
+    bar, progress = tqdm_progress("indexing", unit="file")
     try:
-        report = idx.add(args.paths, progress=progress)
+        report = idx.add(args.paths, progress=progress, **({"prune": False} if args.keep_missing else {}))
     finally:
         bar.close()
     print(report.summary())
@@ -104,9 +104,18 @@ def cmd_list(args) -> int:
 
 
 def cmd_remove(args) -> int:
+    from pathlib import Path
+
     idx = _index(args)
-    n = idx.remove(args.path)
-    print(f"removed {args.path}: {n} chunks")
+    target = Path(args.path).expanduser().resolve()
+    docs = [d.path for d in idx.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
+    if not docs:
+        raise ConfigError(f"{args.path} is not in the index, nor is any document under it (see `qa list`)")
+    for path in docs:  # a folder: every document under it
+        n = idx.remove(path)
+        print(f"removed {path}: {n} chunks")
+    if len(docs) > 1:
+        print(f"{len(docs)} documents removed")
     return 0
 
 
@@ -127,8 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     home = dict(default=None, help="data folder of the index (default: QA_HOME, else ~/.local/share/bilingual-qa)")
 
-    s = sub.add_parser("index", help="add files or folders (.txt, .md) to the index; unchanged files are skipped")
+    s = sub.add_parser(
+        "index", help="add files or folders (.txt .md .html .pdf .docx) to the index; unchanged files are skipped",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Index files and folders (walked recursively; hidden files and folders are ignored).\n"
+                    "Formats: .txt .md .html .htm .pdf (with a text layer) .docx; citations give the line range,\n"
+                    "the heading path (Markdown, HTML, Word) or the page (PDF).\n\n"
+                    "Incremental: unchanged files (same content hash) are skipped, changed files are re-chunked\n"
+                    "and their old passages removed, and when a FOLDER is indexed again, documents under it whose\n"
+                    "files no longer exist are removed from the index (--keep-missing keeps them).\n"
+                    "A file with exactly the same content as an indexed one is reported as a duplicate and not\n"
+                    "indexed twice. A file that cannot be read (damaged, encrypted or scanned PDF, empty, binary,\n"
+                    "over QA_MAX_FILE_MB) is reported with the reason; the rest is indexed, and an earlier\n"
+                    "indexed version of it is kept. An interrupted run keeps what it committed; run it again\n"
+                    "to complete it. Exit code 1 when some file failed.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
+    s.add_argument("--keep-missing", action="store_true",
+                   help="keep documents whose files were deleted from a re-indexed folder (default: remove them)")
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_index)
 
@@ -149,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_list)
 
-    s = sub.add_parser("remove", help="remove one document from the index")
-    s.add_argument("path")
+    s = sub.add_parser("remove", help="remove a document, or every document under a folder, from the index")
+    s.add_argument("path", help="a file as indexed (it may be gone from disk), or a folder")
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_remove)
 

@@ -16,8 +16,8 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
     PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
 
 A hit is a passage from a gold file; for the bilingual seed 000 the passage must also be in the gold
-language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from the embedding cache kept
-there, so a second run embeds nothing new; `home=` evaluates an existing index folder as it is.
+language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from one embedding cache
+(WORKDIR/cache), so a second run embeds nothing new; `home=` evaluates an existing index folder as it is.
 Concessions: an answer is correct when it contains any one gold answer (either language for the
 Paris Call), lenient for two-part answers; latencies are wall-clock on whatever else the machine runs.
 """
@@ -86,7 +86,7 @@ class Outcome:
     citations: int
     exact_citations: int
     cited_chars: tuple[int, ...]
-    ms: tuple[float, ...]  # retrieve time per system, then ask
+    ms: tuple[float, ...]  # embedding the question, retrieving per system (from the cached vector), ask
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def read_questions(path: Path, cross_lang: str | None = None, lang_gold_prefix: 
 
 def piaf(workdir: Path, full: bool = False) -> EvalSet:
     """PIAF with each paragraph written to its own file (once) in WORKDIR/piaf-paragraphs."""
-    data = json.loads(_need(shared_dir() / "piaf" / "piaf-v1.0.json").read_text("utf-8"))
+    data = json.loads(_need(shared_dir() / "eval" / "piaf" / "piaf-v1.0.json").read_text("utf-8"))
     folder = workdir / "piaf-paragraphs"
     folder.mkdir(parents=True, exist_ok=True)
     questions, n = [], 0
@@ -200,7 +200,7 @@ def piaf(workdir: Path, full: bool = False) -> EvalSet:
 
 
 def load_set(name: str, workdir: Path, docs=(), full: bool = False) -> EvalSet:
-    pc = shared_dir() / "paris-call"
+    pc = shared_dir() / "eval" / "paris-call"
     if name == "seeds":
         qs = read_questions(REPO / "tests" / "data" / "seeds_dev.jsonl", lang_gold_prefix=BILINGUAL_SEED)
         return EvalSet(name, (SEEDS_DIR,), tuple(qs))
@@ -227,51 +227,62 @@ def _need(path: Path) -> Path:
 # -- running --------------------------------------------------------------------------------------
 def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, limit: int | None = None,
              baselines: bool = True, workdir: str | Path | None = None, home: str | Path | None = None,
-             docs=(), full: bool = False, progress: bool = False, **settings) -> Report:
-    """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...)."""
+             cache: str | Path | None = None, docs=(), full: bool = False, progress: bool = False,
+             **settings) -> Report:
+    """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...).
+
+    `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache).
+    It is keyed by (model, kind, text), so sharing it between runs, sets and temporary folders is safe.
+    """
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
     if limit is not None and limit < 1:
         raise ConfigError(f"limit must be greater than 0. Currently, limit is {limit!r}")
     workdir = Path(workdir).expanduser() if workdir else default_workdir()
+    cache = Path(cache).expanduser() if cache else workdir / "cache"
     name = str(set_name_or_path)
     s = Settings.from_env(embedder=embedder, **settings)
     if name in ("tatoeba", "un"):
-        return evaluate_pairs(name, s.embedder, workdir, k, limit, progress)
+        return evaluate_pairs(name, s.embedder, cache, k, limit, progress)
     es = load_set(name, workdir, docs, full)
     key = f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}"
     t0 = perf_counter()
-    idx = _index(es, s, key, workdir, home, progress)
+    idx = _index(es, s, workdir / key if home is None else Path(home), cache if home is None else None, progress)
     built = perf_counter() - t0
     systems = [idx]
     if baselines:
         from .baselines import BM25Only, DenseOnly, LlamaIndexRecipe
 
         _say(progress, "building the llama-index baseline")
-        systems += [BM25Only(idx), DenseOnly(idx), LlamaIndexRecipe(es.paths, idx.embedder, workdir / f"{key}-llamaindex")]
+        systems += [BM25Only(idx), DenseOnly(idx), LlamaIndexRecipe([d.path for d in idx.documents()], idx.embedder,
+                                                                workdir / f"{key}-llamaindex")]
     names = ("ours",) + tuple(x.name for x in systems[1:])
     questions = es.questions[:limit] if limit else es.questions
     outcomes = [_run(q, idx, systems, max(k, DEPTH)) for q in _bar(questions, progress, f"{es.name} questions")]
     subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
-    ms = np.array([o.ms for o in outcomes]) if outcomes else np.zeros((0, len(names) + 1))
+    ms = np.array([o.ms for o in outcomes])
     latency = tuple((what, float(np.percentile(ms[:, i], 50)), float(np.percentile(ms[:, i], 95)))
-                    for i, what in enumerate([f"retrieve {n}" for n in names] + ["ask ours"])) if outcomes else ()
+                    for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"])) if outcomes else ()
     info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
             f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
             f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
     return Report(es.name, s.embedder, k, names, tuple(subsets), latency, info, perf_counter() - t0, tuple(outcomes))
 
 
-def _index(es: EvalSet, s: Settings, key: str, workdir: Path, home, progress: bool):
+def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: bool):
+    """`cache` given: the folder is ours, rebuilt from scratch (so chunker changes are measured) with
+    the shared embedding cache; None: a user's index folder, used as it is."""
+    from index.embedders import CachedEmbedder
+
     from .api import Index
 
-    if home is None:
-        # ours to rebuild: a fresh catalog and store, so chunker changes are measured; the cache stays
-        home = workdir / key
+    if cache is not None:
         shutil.rmtree(home / "chroma", ignore_errors=True)
         for f in home.glob("catalog-*.sqlite*"):
             f.unlink()
-    idx = Index(home, settings=s.with_(home=Path(home), chroma_url=""))
+    idx = Index(home, settings=s.with_(home=home, chroma_url=""))
+    if cache is not None:
+        idx.embedder = CachedEmbedder(idx.embedder.inner, cache / "embeddings.sqlite")
     update = None
     if progress:
         from .cli import tqdm_progress
@@ -288,7 +299,13 @@ def _index(es: EvalSet, s: Settings, key: str, workdir: Path, home, progress: bo
 
 
 def _run(q: Question, idx, systems, depth: int) -> Outcome:
-    ranks, ms, ours = [], [], []
+    from index.chunker import clean
+
+    # the query vector once, timed apart: every system below then finds it in the cache, so their
+    # latencies compare search, not who happened to embed the question first
+    t = perf_counter()
+    idx.embedder.embed([clean(q.text)], "query")
+    ranks, ms, ours = [], [1000 * (perf_counter() - t)], []
     for system in systems:
         t = perf_counter()
         passages = system.retrieve(q.text, depth)
@@ -305,7 +322,7 @@ def _run(q: Question, idx, systems, depth: int) -> Outcome:
         exact, n = sum(_exact(c) for c in ans.citations), len(ans.citations)
     ms.append(1000 * (perf_counter() - t))
     top = f"{ours[0].name} ({ours[0].lang})" if ours else "-"
-    correct = (ans.answered and any(_norm(a) in _norm(ans.text) for a in q.answers)) if q.answerable else None
+    correct = (ans.answered and contains_answer(ans.text, q.answers)) if q.answerable else None
     return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
                    ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms))
 
@@ -322,8 +339,13 @@ def _exact(c) -> bool:
     return _files[src][c.start : c.end] == c.quote
 
 
+def contains_answer(text: str, answers) -> bool:
+    """Does `text` contain one of `answers`, compared composed (fr/paris-call.md is stored decomposed),
+    whitespace collapsed, ’ read as ', case ignored?"""
+    return any(_norm(a) in _norm(text) for a in answers if a.strip())
+
+
 def _norm(s: str) -> str:
-    """Composed (fr/paris-call.md is stored decomposed), whitespace collapsed, one apostrophe, casefolded."""
     return " ".join(unicodedata.normalize("NFC", s).replace("’", "'").split()).casefold()
 
 
@@ -364,14 +386,155 @@ def _slug(s: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in s)[-60:]
 
 
-def _bar(items, progress: bool, desc: str):
+def _bar(items, progress: bool, desc: str, unit: str = "question"):
     if not progress:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, unit="q", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(items, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
 
 def _say(progress: bool, message: str) -> None:
     if progress:
         print(message, file=sys.stderr)
+
+
+# -- sentence pairs (tatoeba, un): the embedder alone --------------------------------------------
+PAIRS = {"tatoeba": ("tatoeba-fra-eng", "tatoeba.fra-eng.eng", "tatoeba.fra-eng.fra"),
+         "un": ("un-parallel-devset", "UNv1.0.devset.en", "UNv1.0.devset.fr")}
+
+
+def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int | None = None,
+                   progress: bool = False) -> Report:
+    """For each of the first `limit` sentences, is its translation the nearest of all the other side's?
+
+    Two ways to embed: both sides as passages (how the index pairs translated chunks) and the source
+    as a query (how a question meets a passage). A duplicate sentence counts as its own translation.
+    """
+    from index.chunker import clean
+    from index.embedders import CachedEmbedder, get_embedder
+
+    folder, en_file, fr_file = PAIRS[name]
+    t0 = perf_counter()
+    texts = {lang: _need(shared_dir() / "eval" / folder / f).read_text("utf-8").splitlines()[:limit]
+             for lang, f in (("en", en_file), ("fr", fr_file))}
+    emb = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
+    n = len(texts["en"])
+    bar = _bar(range(4 * n), progress, f"embedding {name}", "sentence")
+    vec = {}
+    for lang in ("en", "fr"):
+        for kind in ("passage", "query"):
+            vec[lang, kind] = emb.embed([clean(t) for t in texts[lang]], kind, progress=getattr(bar, "update", None))
+    if progress:
+        bar.close()
+    subsets = []
+    for src, dst in (("fr", "en"), ("en", "fr")):
+        targets = [clean(t) for t in texts[dst]]
+        scores = []
+        for system, kind in (("passage-passage", "passage"), ("query-passage", "query")):
+            top = np.argsort(-(vec[src, kind] @ vec[dst, "passage"].T), axis=1)[:, :DEPTH]
+            ranks = [next((j for j, c in enumerate(row, 1) if targets[c] == targets[i]), None) for i, row in enumerate(top)]
+            scores.append(Scores(system, *_rank_metrics(ranks, k)))
+        subsets.append(Subset(f"{src}→{dst}", n, n, tuple(scores)))
+    info = f"{n} sentence pairs; embedder {embedder}; the other side's {n} sentences are the candidates"
+    return Report(name, embedder, k, ("passage-passage", "query-passage"), tuple(subsets), (), info, perf_counter() - t0)
+
+
+# -- output ---------------------------------------------------------------------------------------
+def _f(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None or x != x else f"{x:.{digits}f}"
+
+
+def format_report(r: Report) -> str:
+    w = max(len(s) for s in r.systems) + 2
+    lines = [f"{r.set}: {r.info}; {r.seconds:.0f} s", "",
+             f"{'retrieval':<14}{'n':>5}  " + "".join(f"{s:<{max(w, 22)}}" for s in r.systems),
+             f"{'':<14}{'':>5}  " + "".join(f"{'R@1':>6}{f'R@{r.k}':>6}{'MRR':>6}{'':<{max(w, 22) - 18}}" for _ in r.systems)]
+    for s in r.subsets:
+        lines.append(f"{s.name:<14}{s.n_answerable:>5}  " + "".join(
+            f"{_f(x.r1):>6}{_f(x.rk):>6}{_f(x.mrr):>6}{'':<{max(w, 22) - 18}}" for x in s.scores))
+    if any(s.answered is not None for s in r.subsets):
+        lines += ["", f"{'answers':<14}{'n':>5}{'accuracy':>10}{'answered':>10}{'abstained':>11}"
+                      f"{'citations exact':>17}{'cited chars':>13}{'top in q lang':>15}"]
+        for s in r.subsets:
+            exact = f"{_f(s.citation_exactness)} ({s.citations})"
+            lines.append(f"{s.name:<14}{s.n:>5}{_f(s.answer_accuracy):>10}{_f(s.answered):>10}{_f(s.abstained):>11}"
+                         f"{exact:>17}{_f(s.mean_cited_chars, 0):>13}{_f(s.top_in_question_lang):>15}")
+        lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
+                     "abstained: of the unanswerable")
+    if r.latency_ms:
+        lines += ["", "latency per question (ms): " + "; ".join(f"{what} p50 {a:.0f} p95 {b:.0f}" for what, a, b in r.latency_ms)]
+    return "\n".join(lines)
+
+
+def plot(r: Report, path: str | Path) -> Path:
+    """Bars of R@1 and R@k per subset (question language, cross-lingual) and system, as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    subsets = [s for s in r.subsets if s.n_answerable]
+    fig = Figure(figsize=(max(7.0, 1.8 * len(subsets) * 2), 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, sharey=True)
+    x, width = np.arange(len(subsets)), 0.8 / len(r.systems)
+    for ax, metric, label in zip(axes, ("r1", "rk"), ("R@1", f"R@{r.k}")):
+        for i, system in enumerate(r.systems):
+            values = [getattr(s.score(system), metric) for s in subsets]
+            bars = ax.bar(x + (i - (len(r.systems) - 1) / 2) * width, values, width, label=system)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        ax.set_xticks(x, [f"{s.name}\n(n={s.n_answerable})" for s in subsets])
+        ax.set_ylim(0, 1.08)
+        ax.set_title(f"{r.set}: {label}")
+        ax.grid(axis="y", alpha=0.3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
+    fig.suptitle(f"embedder {r.embedder}", fontsize=9)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+# -- the command ----------------------------------------------------------------------------------
+def cmd_eval(args) -> int:
+    overrides = {"chunk_chars": args.chunk_chars, "abstain_below": args.abstain_below}
+    report = evaluate(args.set, k=args.k, embedder=args.embedder, limit=args.limit, baselines=args.baselines,
+                      workdir=args.workdir, cache=args.cache, home=args.home, docs=args.docs or (), full=args.full, progress=True,
+                      **{key: v for key, v in overrides.items() if v is not None})
+    print(report)
+    if args.misses and report.outcomes:
+        print("\nmisses (ours):\n" + "\n".join(report.misses()))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", "utf-8")
+        print(f"\nwrote {args.json}")
+    if args.plot:
+        print(f"wrote {plot(report, args.plot)}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register `qa eval` on the CLI's subparsers."""
+    import argparse
+
+    s = sub.add_parser("eval", help="measure retrieval, answers and citations on an evaluation set, beside baselines",
+                       epilog="sets: seeds, paris-call, paris-call-en-only, piaf (--full), tatoeba, un, "
+                              "or a questions .jsonl with --docs. Indexes and embedding caches are kept in "
+                              "--workdir, so a second run is fast.")
+    s.add_argument("set", metavar="SET", help="seeds | paris-call | paris-call-en-only | piaf | tatoeba | un | FILE.jsonl")
+    s.add_argument("--home", default=None, help="evaluate this existing index folder as it is (default: a fresh "
+                                                "index in --workdir, rebuilt from the embedding cache)")
+    s.add_argument("--workdir", default=None, help=f"indexes and caches of the runs (default {default_workdir()})")
+    s.add_argument("--cache", default=None, help="embedding cache folder, shared by every set (default WORKDIR/cache)")
+    s.add_argument("--k", type=int, default=5, help="recall at k (default 5); MRR is at 10")
+    s.add_argument("--json", metavar="OUT.json", help="write the report, every question included, as JSON")
+    s.add_argument("--plot", metavar="OUT.png", help="write R@1 / R@k per subset and system as a PNG")
+    s.add_argument("--embedder", default=None, help="e5-small | use-v3 | minilm | ... (default QA_EMBEDDER)")
+    s.add_argument("--limit", type=int, default=None, help="only the first N questions (or sentence pairs)")
+    s.add_argument("--full", action="store_true", help="piaf: all 3,835 questions, not the fixed sample of 1,000")
+    s.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run BM25 alone, dense alone and the plain llama-index recipe (default: yes)")
+    s.add_argument("--docs", nargs="+", metavar="PATH", help="the documents a questions .jsonl is about")
+    s.add_argument("--chunk-chars", type=int, default=None, help="override QA_CHUNK_CHARS for this run")
+    s.add_argument("--abstain-below", type=float, default=None, help="override QA_ABSTAIN_BELOW for this run")
+    s.add_argument("--misses", action="store_true", help="list the questions we get wrong")
+    s.set_defaults(fn=cmd_eval)

@@ -45,16 +45,19 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
 
 def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str,
                     dense_of=None) -> list[Candidate]:
-    """Replace a passage by its translation in `lang` when there is one; drop the second of a pair."""
-    out, seen = [], set()
+    """Replace a passage by its translation in `lang` when there is one; drop the second of a pair,
+    and repeats of the same text in one file."""
+    out, seen, texts = [], set(), set()
     for c in cands:
         row = c.row
         if row.lang != lang and row.twin in rows and rows[row.twin].lang == lang:
             twin = rows[row.twin]
             c = Candidate(twin, c.score, dense_of(twin.id) if dense_of else c.dense, c.lexical)
-        if c.row.id in seen or (c.row.twin and c.row.twin in seen):
+        key = (c.row.path, " ".join(c.row.text.split()))  # a letter repeated in one file counts once
+        if c.row.id in seen or (c.row.twin and c.row.twin in seen) or key in texts:
             continue
         seen.add(c.row.id)
+        texts.add(key)
         out.append(c)
     return out
 
