@@ -37,8 +37,8 @@ class VectorStore:
     """Chunk vectors in the collection of one embedder: in ``folder``, or on the server at ``url``.
 
         >>> store = VectorStore(Path("/tmp/qa/chroma"), "e5-small")   # or url="http://127.0.0.1:8000"
-        >>> store.count()
-        0
+        >>> store.query(question_vector, 3)                           # doctest: +SKIP
+        [('3f0c...', 0.87), ('9a1b...', 0.85), ('77de...', 0.84)]
     """
 
     def __init__(self, folder: Path, embedder: str, url: str = ""):

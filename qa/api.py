@@ -23,7 +23,7 @@ from index.store import VectorStore
 
 from . import answer as answering
 from .config import SEEDS_DIR, Settings
-from .errors import ConfigError, QuestionError
+from .errors import ConfigError, QuestionError, StaleSourceError
 from .retrieval import Candidate, search
 from .types import Answer, Passage
 
@@ -143,16 +143,23 @@ class Index:
 
 
 def verify(ans: Answer) -> None:
-    """Check every quote against its source file at its offsets; drop any that does not match."""
+    """Check every quote against its source file at its offsets, so no quote is shown unverified.
+
+    Raises StaleSourceError (naming the file) when a file changed or vanished since it was indexed.
+    """
     from index.loader import read_text
 
     texts: dict[str, str] = {}
     for c in ans.citations:
-        if c.passage.source not in texts:
-            texts[c.passage.source] = read_text(Path(c.passage.source)).text
-        if texts[c.passage.source][c.start : c.end] != c.quote:
-            raise AssertionError(f"citation [{c.n}] is not verbatim in {c.passage.source} at {c.start}:{c.end}; "
-                                 "the file changed since it was indexed: run `qa index` again")
+        src = c.passage.source
+        try:
+            if src not in texts:
+                texts[src] = read_text(Path(src)).text
+        except Exception as e:
+            raise StaleSourceError(f"{src} cannot be read any more ({e}); run `qa index` again or `qa remove` it") from e
+        if texts[src][c.start : c.end] != c.quote:
+            raise StaleSourceError(f"{src} changed since it was indexed, so its quote [{c.n}] cannot be verified; "
+                                   "run `qa index` on it again")
 
 
 def _last_user_turn(history) -> str:

@@ -4,6 +4,7 @@
     ├── ConfigError              a setting or argument is invalid
     ├── QuestionError            the question cannot be asked (empty, too long)
     ├── SourceError              a path to index is missing or unreadable
+    │   └── StaleSourceError     a cited file changed or vanished since it was indexed
     ├── StoreError               the Chroma store (local folder or server) cannot be used
     └── MissingDependencyError   an optional package is not installed (message has the pip command)
 """
@@ -22,6 +23,10 @@ class QuestionError(QAError, ValueError):
 
 
 class SourceError(QAError, FileNotFoundError):
+    pass
+
+
+class StaleSourceError(SourceError):
     pass
 
 

@@ -186,3 +186,16 @@ def test_notebook_api_over_the_default_index_of_the_seeds():
     follow = qa.ask("Et par qui ?", history=[{"role": "user", "content": "Quand le Groupe de travail a-t-il été constitué ?"},
                                               {"role": "assistant", "content": ans.text}])
     assert follow.answered and SEED_004 in cited_files(follow)
+
+
+def test_a_file_changed_since_indexing_is_named_instead_of_quoted_unverified(tmp_path):
+    from qa.errors import StaleSourceError
+
+    doc = tmp_path / "note.md"
+    doc.write_text("Le Groupe de travail a été constitué le 11 novembre 2004 par Kofi Annan à New York.\n")
+    idx = Index(tmp_path / "home")
+    idx.add([doc])
+    assert idx.ask("Quand le Groupe de travail a-t-il été constitué ?").answered
+    doc.write_text("Tout autre chose, réécrite depuis : le texte a changé du tout au tout, sans date aucune.\n")
+    with pytest.raises(StaleSourceError, match="note.md changed since it was indexed"):
+        idx.ask("Quand le Groupe de travail a-t-il été constitué ?")
