@@ -54,6 +54,7 @@ ANSWER_TYPES = [
     ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
      r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
 ]
+CROSS_LINGUAL_SENTENCE_BONUS = 0.02  # offsets e5's preference for sentences in the question's language
 TYPE_BONUS = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
 
 
@@ -119,7 +120,7 @@ def source_text(path: str) -> str | None:
         return None
 
 
-def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder) -> list[Sentence]:
+def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "") -> list[Sentence]:
     """Sentence score: cosine to the question + share of question terms present + the passage's rank
     + whether it holds the kind of thing asked for."""
     if not sents:
@@ -134,6 +135,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         overlap = min(1.0, len(qterms & terms) / nwords)
         value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
         value += TYPE_BONUS if types and has_type(s.text, types) else 0.0
+        value += CROSS_LINGUAL_SENTENCE_BONUS if qlang and s.cand.row.lang != qlang else 0.0
         out.append(Sentence(s.cand, s.start, s.end, s.text, value))
     return sorted(out, key=lambda s: -s.score)
 
@@ -149,7 +151,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate],
             threshold: float, knows=lambda term: True, note: str = "", top: int = 3) -> tuple[Answer, float]:
     """Build the answer from the best candidates; returns it with the evidence score that decided it."""
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
-    ranked = score(question, qvec, split(cands[:top]), embedder)
+    ranked = score(question, qvec, split(cands[:top]), embedder, qlang)
     evidence = ranked[0].score if ranked else 0.0
     evidence -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, knows))
     if evidence < threshold:

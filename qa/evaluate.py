@@ -136,6 +136,16 @@ class Report:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def load(cls, path: str | Path) -> "Report":
+        """A report written by `qa eval --json`, e.g. to compare two runs."""
+        d = json.loads(Path(path).read_text("utf-8"))
+        subsets = tuple(Subset(**{**s, "scores": tuple(Scores(**x) for x in s["scores"])}) for s in d["subsets"])
+        outcomes = tuple(Outcome(**{**o, **{f: tuple(o[f]) for f in ("ranks", "cited_chars", "ms")}})
+                         for o in d["outcomes"])
+        return cls(**{**d, "systems": tuple(d["systems"]), "subsets": subsets, "outcomes": outcomes,
+                      "latency_ms": tuple(tuple(x) for x in d["latency_ms"])})
+
     def misses(self) -> list[str]:
         """Our R@1 misses, wrong answers and wrong abstentions, one line each."""
         out = []
@@ -474,9 +484,9 @@ def plot(r: Report, path: str | Path) -> Path:
     from matplotlib.figure import Figure
 
     subsets = [s for s in r.subsets if s.n_answerable]
-    fig = Figure(figsize=(max(7.0, 1.8 * len(subsets) * 2), 4.2), layout="constrained")
+    fig = Figure(figsize=(max(6.0, 1.2 * len(subsets) * (1 + len(r.systems) / 4) + 1.5), 6.4), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 2, sharey=True)
+    axes = fig.subplots(2, 1, sharex=True)
     x, width = np.arange(len(subsets)), 0.8 / len(r.systems)
     for ax, metric, label in zip(axes, ("r1", "rk"), ("R@1", f"R@{r.k}")):
         for i, system in enumerate(r.systems):
@@ -485,10 +495,10 @@ def plot(r: Report, path: str | Path) -> Path:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
         ax.set_xticks(x, [f"{s.name}\n(n={s.n_answerable})" for s in subsets])
         ax.set_ylim(0, 1.08)
-        ax.set_title(f"{r.set}: {label}")
+        ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
-    fig.suptitle(f"embedder {r.embedder}", fontsize=9)
+    fig.suptitle(f"{r.set}: R@1 and R@{r.k} per subset (embedder {r.embedder})", fontsize=10)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
