@@ -73,6 +73,8 @@ class Catalog:
                 have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    if column == "location":  # the next `qa index` re-reads every file to fill it in
+                        self._db.execute("UPDATE documents SET sha256 = ''")  # (vectors come from the cache)
 
     def documents(self) -> list[DocRow]:
         with self._lock:

@@ -15,24 +15,25 @@ reader needs to find a quote: "p. 3", "Article 3 › Paragraph 2", "lines 12–1
 Extracted text is whitespace-tidied per block (runs of spaces collapsed, blocks separated by a blank
 line) so the paragraph splitter sees the structure; quotes are verbatim from that text. Known limits:
 PDF text comes out in pypdf's reading order (columns and tables may interleave), a scanned PDF has no
-text at all (OCR it first), and a newer pypdf may extract a PDF differently: the answer then says
-the file changed since it was indexed, and `qa index` again fixes it.
+text at all (OCR it first), AES-encrypted PDFs need the cryptography package, and a newer pypdf may
+extract a PDF differently: the answer then says the file changed since it was indexed, and `qa index`
+again fixes it. Word headers, footers, footnotes and text boxes are not read; neither are old .doc files.
 """
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-
 Marks = tuple[tuple[int, str], ...]
+SEP = " › "  # between the headings of a path: "Chapter 2 › Article 3"
+TITLE_CHARS = 60  # a heading longer than this is cut in the location label
 
 
 class Unreadable(Exception):
     """The file cannot be indexed; the message says why in a user's words."""
-SEP = " › "
-TITLE_CHARS = 60  # a heading longer than this is cut in the location label
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class Reader(ABC):
     @abstractmethod
     def extract(self, data: bytes) -> Extracted:
         """The text of a non-empty file and its marks; raise Unreadable with the reason otherwise."""
+
+
+def _require(module: str, package: str, what: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        from qa.errors import MissingDependencyError  # here, not at the top: qa imports this module
+
+        raise MissingDependencyError(f"reading {what} needs {package}: pip install {package}") from e
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -118,7 +128,7 @@ def markdown_headings(text: str) -> list[tuple[int, int, str]]:
             fence = m.group(1)
         elif (h := _ATX.match(bare)) and h.group(2):
             out.append((pos, len(h.group(1)), _md_inline(h.group(2))))
-        elif _SETEXT.match(bare) and prev and not re.match(r"\s*([-*+>#|]|\d+[.)])", prev[1]):
+        elif _SETEXT.match(bare) and prev and not re.match(r"\s*([-*+>#|`~]|\d+[.)])", prev[1]):
             out.append((prev[0], 1 if bare.strip()[0] == "=" else 2, _md_inline(prev[1])))
         prev = (pos, bare) if bare.strip() and not fence else None
         pos += len(line)
@@ -196,10 +206,11 @@ class HtmlReader(Reader):
     kind, suffixes = "html", (".html", ".htm", ".xhtml")
 
     def extract(self, data):
+        _require("bs4", "beautifulsoup4", "HTML")
         from bs4 import BeautifulSoup, NavigableString
         from bs4.element import PreformattedString, Tag
 
-        if b"\x00" in data[:8192]:
+        if looks_binary(data):
             raise Unreadable("looks like a binary file, not HTML")
         soup = BeautifulSoup(data, "html.parser")
         out, buf = Blocks(), []
@@ -242,7 +253,7 @@ class DocxReader(Reader):
     kind, suffixes = "docx", (".docx",)
 
     def extract(self, data):
-        import docx
+        docx = _require("docx", "python-docx", "Word files")
         from docx.table import Table
 
         try:
@@ -287,8 +298,7 @@ class PdfReader(Reader):
     def extract(self, data):
         import logging
 
-        import pypdf
-
+        pypdf = _require("pypdf", "pypdf", "PDF")
         logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recoverable-damage warnings are noise here
         try:
             pdf = pypdf.PdfReader(io.BytesIO(data))
@@ -299,6 +309,9 @@ class PdfReader(Reader):
             raise
         except pypdf.errors.FileNotDecryptedError:
             raise Unreadable("is an encrypted (password-protected) PDF; save an unprotected copy to index it") from None
+        except pypdf.errors.DependencyError as e:  # AES encryption without the cryptography package
+            raise Unreadable(f"is an encrypted PDF that needs the cryptography package: pip install cryptography "
+                             f"({e})") from None
         except Exception as e:  # pypdf raises PdfReadError, but also ValueError/KeyError on damaged files
             raise Unreadable(f"is not a readable PDF (damaged or not a PDF): {type(e).__name__}: {e}") from None
         out: list[str] = []

@@ -51,10 +51,11 @@ class Index:
             self.bm25 = ingest.load_bm25(self.catalog)
 
     # -- documents ---------------------------------------------------------------------------
-    def add(self, paths, progress=None) -> ingest.Report:
-        """Index files and folders (.txt, .md). Unchanged files are skipped; changed ones re-chunked.
+    def add(self, paths, progress=None, prune: bool = True) -> ingest.Report:
+        """Index files and folders (.txt .md .html .pdf .docx). Unchanged files are skipped, changed ones
+        re-chunked; with `prune`, documents under a given folder whose files are gone are removed.
 
-        `progress(done, total, what)` is called as chunks are embedded. Returns a Report.
+        `progress(done, total, what)` is called as files are indexed. Returns a Report.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -62,7 +63,7 @@ class Index:
         with self._lock:
             report = ingest.add(paths, self.catalog, self.store, self.embedder, self.bm25,
                                 chunk_chars=self.settings.chunk_chars,
-                                max_bytes=int(self.settings.max_file_mb * 1e6), progress=progress)
+                                max_bytes=int(self.settings.max_file_mb * 1e6), progress=progress, prune=prune)
             self.rows = {r.id: r for r in self.catalog.chunks()}
         return report
 

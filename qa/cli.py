@@ -42,7 +42,7 @@ def cmd_index(args) -> int:
     idx = _index(args)
     bar, progress = tqdm_progress("indexing", unit="file")
     try:
-        report = idx.add(args.paths, progress=progress, **({"prune": False} if args.keep_missing else {}))
+        report = idx.add(args.paths, progress=progress, prune=not args.keep_missing)
     finally:
         bar.close()
     print(report.summary())

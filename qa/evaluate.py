@@ -17,7 +17,8 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
 
 A hit is a passage from a gold file; for the bilingual seed 000 the passage must also be in the gold
 language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from one embedding cache
-(WORKDIR/cache), so a second run embeds nothing new; `home=` evaluates an existing index folder as it is.
+(WORKDIR/cache), so a second run embeds nothing new; `home=` uses an index folder of yours instead
+(the set's files are added to it, unchanged ones skipped: other documents there stay as distractors).
 Concessions: an answer is correct when it contains any one gold answer (either language for the
 Paris Call), lenient for two-part answers; latencies are wall-clock on whatever else the machine runs.
 """
@@ -86,15 +87,15 @@ class Outcome:
     citations: int
     exact_citations: int
     cited_chars: tuple[int, ...]
-    ms: tuple[float, ...]  # embedding the question, retrieving per system (from the cached vector), ask
+    ms: tuple[float | None, ...]  # embedding the question (None: not timed), retrieving per system (from the cached vector), ask
 
 
 @dataclass(frozen=True)
 class Scores:
     system: str
-    r1: float
-    rk: float  # R@k, k = Report.k
-    mrr: float  # MRR@10
+    r1: float | None  # None: no answerable question in the subset
+    rk: float | None  # R@k, k = Report.k
+    mrr: float | None  # MRR@10
 
 
 @dataclass(frozen=True)
@@ -238,11 +239,13 @@ def _need(path: Path) -> Path:
 def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, limit: int | None = None,
              baselines: bool = True, workdir: str | Path | None = None, home: str | Path | None = None,
              cache: str | Path | None = None, docs=(), full: bool = False, progress: bool = False,
-             **settings) -> Report:
+             embed_latency: bool = True, **settings) -> Report:
     """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...).
 
     `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache).
     It is keyed by (model, kind, text), so sharing it between runs, sets and temporary folders is safe.
+    `embed_latency`: also time embedding each question on the model itself, cache or not (one more
+    embedding per question; tests turn it off).
     """
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
@@ -268,20 +271,22 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
                                                                 workdir / f"{key}-llamaindex")]
     names = ("ours",) + tuple(x.name for x in systems[1:])
     questions = es.questions[:limit] if limit else es.questions
-    outcomes = [_run(q, idx, systems, max(k, DEPTH)) for q in _bar(questions, progress, f"{es.name} questions")]
+    outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency) for q in _bar(questions, progress, f"{es.name} questions")]
     subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
-    ms = np.array([o.ms for o in outcomes])
-    latency = tuple((what, float(np.percentile(ms[:, i], 50)), float(np.percentile(ms[:, i], 95)))
-                    for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"])) if outcomes else ()
+    latency = []
+    for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"]):
+        ms = [o.ms[i] for o in outcomes if o.ms[i] is not None]
+        if ms:
+            latency.append((what, float(np.percentile(ms, 50)), float(np.percentile(ms, 95))))
     info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
             f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
             f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
-    return Report(es.name, s.embedder, k, names, tuple(subsets), latency, info, perf_counter() - t0, tuple(outcomes))
+    return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0, tuple(outcomes))
 
 
 def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: bool):
     """`cache` given: the folder is ours, rebuilt from scratch (so chunker changes are measured) with
-    the shared embedding cache; None: a user's index folder, used as it is."""
+    the shared embedding cache; None: a user's index folder, added to and nothing removed."""
     from index.embedders import CachedEmbedder
 
     from .api import Index
@@ -308,21 +313,22 @@ def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: b
     return idx
 
 
-def _run(q: Question, idx, systems, depth: int) -> Outcome:
+def _run(q: Question, idx, systems, depth: int, embed_latency: bool = True) -> Outcome:
     from index.chunker import clean
 
     # the query vector, timed apart on the model itself (the cache may already hold it from a past run);
     # every system below then finds it in the cache, so their latencies compare search alone
     t = perf_counter()
-    getattr(idx.embedder, "inner", idx.embedder).embed([clean(q.text)], "query")
-    ranks, ms, ours = [], [1000 * (perf_counter() - t)], []
+    if embed_latency:
+        getattr(idx.embedder, "inner", idx.embedder).embed([clean(q.text)], "query")
+    ranks, ms, ours = [], [1000 * (perf_counter() - t) if embed_latency else None], []
     idx.embedder.embed([clean(q.text)], "query")
     for system in systems:
         t = perf_counter()
         passages = system.retrieve(q.text, depth)
         ms.append(1000 * (perf_counter() - t))
         ranks.append(next((i for i, p in enumerate(passages, 1) if q.hit(p)), None))
-        ours = ours or passages
+        ours = passages if system is idx else ours
     t = perf_counter()
     try:
         ans = idx.ask(q.text)
@@ -382,9 +388,9 @@ def _summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int)
                   top_in_question_lang=_mean([o.top.endswith(f"({o.lang})") for o in outs]))
 
 
-def _rank_metrics(ranks: list[int | None], k: int) -> tuple[float, float, float]:
+def _rank_metrics(ranks: list[int | None], k: int) -> tuple[float | None, ...]:
     if not ranks:
-        return (float("nan"),) * 3
+        return (None, None, None)
     return (sum(r == 1 for r in ranks) / len(ranks), sum(r is not None and r <= k for r in ranks) / len(ranks),
             sum(1 / r for r in ranks if r is not None and r <= DEPTH) / len(ranks))
 
@@ -453,7 +459,7 @@ def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int
 
 # -- output ---------------------------------------------------------------------------------------
 def _f(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None or x != x else f"{x:.{digits}f}"
+    return "-" if x is None else f"{x:.{digits}f}"
 
 
 def format_report(r: Report) -> str:
@@ -532,8 +538,8 @@ def add_parser(sub) -> None:
                               "or a questions .jsonl with --docs. Indexes and embedding caches are kept in "
                               "--workdir, so a second run is fast.")
     s.add_argument("set", metavar="SET", help="seeds | paris-call | paris-call-en-only | piaf | tatoeba | un | FILE.jsonl")
-    s.add_argument("--home", default=None, help="evaluate this existing index folder as it is (default: a fresh "
-                                                "index in --workdir, rebuilt from the embedding cache)")
+    s.add_argument("--home", default=None, help="index into this data folder, keeping what it holds (default: "
+                                                "a fresh index in --workdir, rebuilt from the embedding cache)")
     s.add_argument("--workdir", default=None, help=f"indexes and caches of the runs (default {default_workdir()})")
     s.add_argument("--cache", default=None, help="embedding cache folder, shared by every set (default WORKDIR/cache)")
     s.add_argument("--k", type=int, default=5, help="recall at k (default 5); MRR is at 10")

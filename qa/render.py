@@ -44,13 +44,13 @@ def citation_html(c: Citation, open_: bool = False) -> str:
                 f'<span class="qa-dim">{html.escape(text[p.end:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
     return (f'<details class="qa-cite" id="cite-{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
-            f'<span class="qa-meta">· {p.lang.upper()} · lines {p.lines[0]}–{p.lines[1]}</span><br>'
+            f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
 
 
 def passage_html(p: Passage) -> str:
     return (f'<details class="qa-cite"><summary>{html.escape(p.name)} <span class="qa-meta">· {p.lang.upper()} · '
-            f'lines {p.lines[0]}–{p.lines[1]}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
+            f'{html.escape(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 
 def answer_html(a: Answer, with_answer: bool = True) -> str:

@@ -32,7 +32,7 @@ class Candidate:
 
     def passage(self) -> Passage:
         r = self.row
-        return Passage(r.text, r.path, r.lang, round(self.score, 6), r.start, r.end, r.lines, r.id)
+        return Passage(r.text, r.path, r.lang, round(self.score, 6), r.start, r.end, r.lines, r.id, r.where)
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],

@@ -21,13 +21,19 @@ class Passage:
     end: int
     lines: tuple[int, int]  # first and last line, 1-based
     id: str = ""  # stable chunk id
+    where: str = ""  # how to find it in the file: "p. 3", "Article 3 › Paragraph 2", "lines 4–9"
 
     @property
     def name(self) -> str:
         return Path(self.source).name
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.lang}, lines {self.lines[0]}–{self.lines[1]}): {' '.join(self.text.split())}"
+        return f"{self.name} ({self.lang}, {self.location}): {' '.join(self.text.split())}"
+
+    @property
+    def location(self) -> str:
+        """`where`, or the line range for passages indexed before locations were stored."""
+        return self.where or f"lines {self.lines[0]}–{self.lines[1]}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Citation:
 
     def __str__(self) -> str:
         p = self.passage
-        return f"[{self.n}] {p.name} ({p.lang}, lines {p.lines[0]}–{p.lines[1]}): “{' '.join(self.quote.split())}”"
+        return f"[{self.n}] {p.name} ({p.lang}, {p.location}): “{' '.join(self.quote.split())}”"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,356 @@
+"""Keeping the index current: re-indexing, pruning, duplicates, `qa list`/`qa remove`, a run killed
+with SIGKILL and completed, catalog migration, and the Documents tab's uploads.
+
+Real parts throughout: Chroma in temporary folders, the use-v3 embedder, the `qa` command in a
+subprocess for the kill test. After every operation the three views of the index hold the same chunk
+ids: the catalog, the Chroma collection and the BM25 index.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import app
+from index import ingest
+from index.catalog import Catalog
+from index.chunker import chunk
+from index.loader import read_text
+from qa import Index
+from qa.cli import main as qa_main
+
+from .conftest import ROOT
+from .test_formats import PARIS, paris_call_pdf
+
+EMBEDDER = "use-v3"
+PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "piaf-v1.0.json"
+
+
+def consistent(idx: Index) -> set[str]:
+    """The catalog, Chroma and BM25 know exactly the same chunk ids; returns them."""
+    ids = {r.id for r in idx.catalog.chunks()}
+    assert set(idx.rows) == ids
+    assert idx.store.count() == len(ids) and idx.store.existing(sorted(ids)) == ids
+    assert set(idx.bm25.pos) == ids
+    return ids
+
+
+def expected_ids(files, chunk_chars: int = 450) -> set[str]:
+    return {c.id for f in files for c in chunk(read_text(f), chunk_chars)}
+
+
+def copy_case_studies(folder: Path, numbers=(1, 3, 4, 5)) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for n in numbers:
+        f = folder / f"principle-{n}.md"
+        f.write_bytes((PARIS / "en" / f"case-study-principle-{n}.md").read_bytes())
+        out.append(f)
+    return out
+
+
+@pytest.fixture
+def env_use(monkeypatch):
+    monkeypatch.setenv("QA_EMBEDDER", EMBEDDER)
+
+
+# -- re-indexing -------------------------------------------------------------------------------------
+
+def test_reindexing_adds_updates_removes_and_skips(tmp_path):
+    src = tmp_path / "docs"
+    one, three, four, five = copy_case_studies(src)
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    first = idx.add([src])
+    assert sorted(first.added) == sorted(map(str, (one, three, four, five)))
+    consistent(idx)
+
+    again = idx.add([src])
+    assert len(again.unchanged) == 4 and again.chunks == 0 and not (again.added or again.updated or again.removed)
+
+    three.write_text(three.read_text(encoding="utf-8") + "\nA paragraph added later about election integrity.\n",
+                     encoding="utf-8")
+    four.unlink()
+    seven = src / "sub" / "principle-7.md"
+    seven.parent.mkdir()
+    seven.write_bytes((PARIS / "en" / "case-study-principle-7.md").read_bytes())
+    report = idx.add([src])
+    assert report.updated == [str(three)] and report.added == [str(seven)] and report.removed == [str(four)]
+    assert sorted(report.unchanged) == sorted(map(str, (one, five)))
+    assert "1 added, 1 updated, 1 removed, 2 unchanged" in report.summary()
+    assert f"removed: {four}" in report.summary()
+    assert consistent(idx) == expected_ids([one, three, five, seven])
+    assert all(p.name != "principle-4.md" for p in idx.retrieve("open source licenses Linux Foundation", k=10))
+    assert any("added later" in p.text for p in idx.retrieve("paragraph added later election integrity", k=5))
+
+    reopened = Index(tmp_path / "home", embedder=EMBEDDER)  # what the next process sees
+    assert consistent(reopened) == expected_ids([one, three, five, seven])
+
+
+def test_keep_missing_keeps_documents_of_deleted_files(tmp_path):
+    src = tmp_path / "docs"
+    one, three = copy_case_studies(src, (1, 3))
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    idx.add([src])
+    three.unlink()
+    kw = dict(chunk_chars=450, max_bytes=10**7)
+    kept = ingest.add([src], idx.catalog, idx.store, idx.embedder, idx.bm25, prune=False, **kw)
+    assert kept.removed == [] and len(idx.documents()) == 2
+    pruned = ingest.add([src], idx.catalog, idx.store, idx.embedder, idx.bm25, **kw)
+    assert pruned.removed == [str(three)] and [d.path for d in idx.documents()] == [str(one)]
+
+
+def test_the_same_content_twice_is_indexed_once_and_reported_as_a_duplicate(tmp_path):
+    src = tmp_path / "docs"
+    src.mkdir()
+    data = (PARIS / "fr" / "case-study-principle-5.md").read_bytes()
+    (src / "a-principe-5.md").write_bytes(data)
+    (src / "b-copie.md").write_bytes(data)
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    report = idx.add([src])
+    assert report.added == [str(src / "a-principe-5.md")]
+    assert report.skipped == [(str(src / "b-copie.md"),
+                               f"duplicate: same content as {src / 'a-principe-5.md'}, which is indexed; "
+                               "not indexed twice")]
+    # the same passage is never retrieved twice, from two files
+    names = [p.name for p in idx.retrieve("programmes de Bug Bounty YesWeHack", k=5)]
+    assert "b-copie.md" not in names
+    # once the first copy is gone, the second is indexed in its place
+    (src / "a-principe-5.md").unlink()
+    report = idx.add([src])
+    assert report.removed == [str(src / "a-principe-5.md")] and report.added == [str(src / "b-copie.md")]
+    consistent(idx)
+
+
+def test_vectors_left_by_a_killed_write_are_deleted_by_the_next_run(tmp_path):
+    """The state a SIGKILL between Chroma's upsert and the catalog's commit leaves, made with the real parts."""
+    src = tmp_path / "docs"
+    one, three = copy_case_studies(src, (1, 3))
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    idx.add([one])
+    doc = read_text(three)
+    chunks = chunk(doc, 450)
+    orphan = [c.id + "-stale" for c in chunks]  # as if the file changed before the next run
+    idx.catalog.pend(orphan)
+    idx.store.upsert(orphan, idx.embedder.embed([c.clean for c in chunks], "passage"),
+                     [{"path": doc.path, "lang": c.lang} for c in chunks])
+    assert idx.store.count() == len(idx) + len(orphan)
+    idx.add([src])
+    consistent(idx)
+
+
+def test_an_existing_catalog_gains_the_location_column(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE documents (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, encoding TEXT, langs TEXT,
+            n_chunks INTEGER, size INTEGER, indexed_at REAL);
+        CREATE TABLE chunks (id TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER,
+            line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT);
+        INSERT INTO documents VALUES ('/d/a.txt', 'abc', 'utf-8', 'en', 1, 12, 1.0);
+        INSERT INTO chunks VALUES ('c1', '/d/a.txt', 0, 0, 12, 1, 1, 'en', 'Hello world.', 'hello world', NULL);
+    """)
+    db.commit()
+    db.close()
+    cat = Catalog(path)
+    [row] = cat.chunks()
+    assert row.id == "c1" and row.text == "Hello world." and row.where == ""
+    assert cat.document("/d/a.txt").sha256 == ""  # so the next `qa index` re-reads it and fills locations in
+    Catalog(path)  # opening it again is harmless
+    cols = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(chunks)")]
+    assert cols.count("location") == 1
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+def test_qa_index_list_and_remove(tmp_path, capsys, env_use):
+    src = tmp_path / "docs"
+    one, three = copy_case_studies(src, (1, 3))
+    pdf = paris_call_pdf(src / "appel.pdf")
+    (src / "empty.txt").write_bytes(b"")
+    home = str(tmp_path / "home")
+    assert qa_main(["index", "--home", home, str(src)]) == 1  # one file failed: exit 1, the rest indexed
+    out = capsys.readouterr().out
+    assert "3 added" in out and f"failed: {src / 'empty.txt'}: is empty" in out
+
+    assert qa_main(["list", "--home", home]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line for line in lines if line.startswith(str(pdf)))
+    path, langs, chunks, when = row.split("\t")
+    assert langs == "fr" and chunks.endswith(" chunks") and time.strptime(when, "%Y-%m-%d %H:%M")
+    assert lines[-1].startswith("3 documents")
+
+    assert qa_main(["remove", "--home", home, str(pdf)]) == 0
+    assert f"removed {pdf}:" in capsys.readouterr().out
+    assert qa_main(["remove", "--home", home, str(pdf)]) == 2
+    assert "is not in the index" in capsys.readouterr().err
+    assert qa_main(["remove", "--home", home, str(src)]) == 0  # a folder: everything under it
+    assert "2 documents removed" in capsys.readouterr().out
+    consistent(Index(home))
+
+
+def test_qa_index_help_documents_pruning_and_duplicates(capsys):
+    with pytest.raises(SystemExit):
+        qa_main(["index", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "no longer exist are removed from the index" in text and "--keep-missing" in text
+    assert "duplicate" in text and ".pdf" in text
+
+
+# -- killed with SIGKILL in the middle, then completed -----------------------------------------------
+
+def piaf_folder(folder: Path, n_files: int = 40, per_file: int = 4) -> list[Path]:
+    data = json.loads(PIAF.read_text(encoding="utf-8"))["data"]
+    contexts = [p["context"] for article in data for p in article["paragraphs"]]
+    folder.mkdir()
+    files = []
+    for i in range(n_files):
+        f = folder / f"piaf-{i:02d}.txt"
+        f.write_text("\n\n".join(contexts[i * per_file : (i + 1) * per_file]) + "\n", encoding="utf-8")
+        files.append(f)
+    return files
+
+
+def _committed(catalog: Path) -> int:
+    if not catalog.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is being created
+        return 0
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_leaves_an_answering_index_and_the_next_run_completes_it(tmp_path):
+    files = piaf_folder(tmp_path / "piaf")
+    home = tmp_path / "home"
+    env = {**os.environ, "QA_EMBEDDER": EMBEDDER}
+    cmd = [sys.executable, "-m", "qa.cli", "index", "--home", str(home), str(tmp_path / "piaf")]
+    catalog = home / f"catalog-{EMBEDDER}.sqlite"
+
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while _committed(catalog) < 3 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    at_kill = _committed(catalog)
+    assert 3 <= at_kill < len(files), f"{at_kill} documents committed when killed"
+
+    # the interrupted index still answers, from the documents it committed
+    idx = Index(home, embedder=EMBEDDER)
+    assert len(idx.documents()) == at_kill and len(idx) > 0
+    first = files[0].read_text(encoding="utf-8").split("\n\n")[0]
+    passages = idx.retrieve(" ".join(first.split()[:25]), k=3)
+    assert passages and passages[0].name == files[0].name
+    del idx
+
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{len(files) - at_kill} added" in done.stdout and f"{at_kill} unchanged" in done.stdout
+
+    idx = Index(home, embedder=EMBEDDER)
+    assert [Path(d.path).name for d in idx.documents()] == [f.name for f in files]  # none missing
+    rows = idx.catalog.chunks()
+    assert len({(r.path, r.start) for r in rows}) == len(rows)  # no chunk twice
+    assert consistent(idx) == expected_ids(files)  # Chroma holds exactly the catalog's chunks
+
+
+# -- the Documents tab -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,stored", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\win.ini", "win.ini"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..", "upload"),
+    (".bashrc", "bashrc"),
+    ("notes\x00.txt", "notes_.txt"),
+    ("rapport d’activité 2024.pdf", "rapport d’activité 2024.pdf"),
+    ("é" * 400 + ".docx", "é" * 57 + ".docx"),  # 120 bytes at most: é is 2 bytes in UTF-8
+])
+def test_upload_names_are_made_safe(name, stored):
+    got = app.safe_name(name)
+    assert got == stored
+    assert "/" not in got and "\\" not in got and not got.startswith(".") and len(got.encode()) <= app.NAME_CHARS
+
+
+def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
+    incoming = tmp_path / "browser"
+    incoming.mkdir()
+    good = incoming / "good.md"
+    good.write_bytes((PARIS / "en" / "case-study-principle-1.md").read_bytes())
+    long_name = "x" * 300 + ".pdf"
+    payloads = [
+        (good, "../../etc/passwd.md"),
+        (good, "../../etc/passwd"),
+        (paris_call_pdf(incoming / "appel.pdf"), long_name),
+        (incoming / "empty.txt", "empty.txt"),
+    ]
+    (incoming / "empty.txt").write_bytes(b"")
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    report = app.add_uploads(idx, payloads)
+    uploads = (tmp_path / "home" / "uploads").resolve()
+    assert sorted(Path(p).name for p in report.added) == sorted(["passwd.md", app.safe_name(long_name)])
+    assert all(Path(p).parent == uploads for p in report.added)
+    failed = dict(report.failed)
+    assert "unsupported file type (none)" in failed["passwd"] and failed["empty.txt"] == "is empty"
+    assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(".")) == sorted(
+        ["passwd.md", app.safe_name(long_name)])  # failures are not kept
+    assert not (tmp_path / "etc").exists()
+    markdown = app.report_markdown(report)
+    assert "⚠️ passwd unsupported file type" in markdown and "⚠️ empty.txt is empty" in markdown
+    assert [row[0] for row in app.documents_table(idx)] == sorted(["passwd.md", app.safe_name(long_name)])
+
+    # a damaged new version of an uploaded name does not replace the good one
+    broken = incoming / "broken.md"
+    broken.write_bytes(b"\x00\x01 not text")
+    again = app.add_uploads(idx, [(broken, "passwd.md")])
+    assert "binary" in dict(again.failed)["passwd.md"]
+    assert (uploads / "passwd.md").read_bytes() == good.read_bytes()
+    consistent(idx)
+
+    message = app.remove_document(idx, str(uploads / "passwd.md"))
+    assert message.startswith("Removed passwd.md") and not (uploads / "passwd.md").exists()
+    consistent(idx)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
+    """The Documents tab's endpoints, called as a browser's upload is: through the real Gradio server."""
+    import socket
+
+    from gradio_client import Client, handle_file
+
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    doc = tmp_path / "principe-5.md"
+    doc.write_bytes((PARIS / "fr" / "case-study-principle-5.md").read_bytes())
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really")
+    demo = app.create_app(lambda progress=None: idx)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=str(tmp_path / "dl"))
+        outcome, table, choices, status = client.predict([handle_file(str(doc)), handle_file(str(bad))],
+                                                         api_name="/upload")
+        assert "1 added" in outcome and "principe-5.md" in outcome and "⚠️ scan.pdf is not a readable PDF" in outcome
+        assert [row[0] for row in table["data"]] == ["principe-5.md"] and "from 1 documents" in status
+        stored = str((tmp_path / "home" / "uploads" / "principe-5.md").resolve())
+        assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
+        outcome, table, _, _ = client.predict(stored, api_name="/remove")
+        assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [["", "", "", ""]])
+        assert len(idx) == 0 and idx.store.count() == 0
+        client.close()
+    finally:
+        demo.close()
