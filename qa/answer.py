@@ -23,13 +23,13 @@ from .retrieval import Candidate
 from .types import Answer, Citation
 
 LEXICAL_WEIGHT = 0.15  # weight of the question-term overlap beside the cosine similarity
-ABSTAIN_BELOW = {"e5-small": 0.89}  # evidence under this: "the documents do not say" (calibrated, see README)
+ABSTAIN_BELOW = {"e5-small": 0.925}  # evidence under this: "the documents do not say" (calibrated, see README)
 ABSTAIN_DEFAULT = 0.5  # for other embedders, whose cosines live on other scales: set QA_ABSTAIN_BELOW
 UNKNOWN_NAME_PENALTY = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
 RELATED_ABOVE = 0.76  # passages offered as "maybe related" when not answering
 SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close to the best
 MIN_SENTENCE_CHARS = 25
-RANK_BONUS = 0.03  # the best passage's sentences get this much, the second's half, ...
+RANK_BONUS = 0.1  # the best passage's sentences get this much, the second's half, ...
 
 MESSAGES = {
     "en": {"lead": "According to the documents: ", "in": " (in {lang})", "none":
@@ -78,10 +78,11 @@ class Sentence:
 
 
 def is_heading(s: str) -> bool:
-    """A title line ("8. Participation de la société civile", an all-capitals banner) names a topic
-    without saying anything about it: never the answer on its own."""
+    """A numbered title ("8. Participation de la société civile à la Phase II") or a short line
+    without a final stop names a topic without saying anything about it: never the answer alone."""
     s = s.strip()
-    return (not any(ch.islower() for ch in s)) or (len(s) < 90 and s[-1:] not in ".!?»”\"'")
+    ends = s[-1:] in ".!?»”\"'…;:"
+    return not ends and (re.match(r"\d+[.)]\s", s) is not None or len(s) < 40)
 
 
 def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
