@@ -125,7 +125,7 @@ def remove_document(idx: Index, path: str) -> str:
 
 def report_markdown(report) -> str:
     lines = [f"**{report.summary().splitlines()[0]}**"]
-    lines += [f"- ✅ added {Path(p).name}" for p in report.added]
+    lines += [f"- ✓ added {Path(p).name}" for p in report.added]
     lines += [f"- 🔄 updated {Path(p).name}" for p in report.updated]
     lines += [f"- ⏭️ unchanged {Path(p).name}" for p in report.unchanged]
     lines += [f"- 🗑️ removed {Path(p).name}" for p in report.removed]
@@ -172,10 +172,10 @@ class Build:
         if self.error:
             return f"⚠️ The index could not be built: {self.error}"
         if self.index is None:
-            return f"⏳ Building the index: {self.done}/{self.total or '?'} files ({self.what})…"
+            return f"… Building the index: {self.done}/{self.total or '?'} files ({self.what})…"
         docs = self.index.documents()
         langs = sorted({lang for d in docs for lang in (d.langs or "").split(",") if lang})
-        return f"✅ Ready: {len(self.index)} passages from {len(docs)} documents ({', '.join(langs)})."
+        return f"✓ Ready: {len(self.index)} passages from {len(docs)} documents ({', '.join(langs)})."
 
 
 def create_app(index_factory=default_index) -> gr.Blocks:

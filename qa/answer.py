@@ -26,7 +26,7 @@ LEXICAL_WEIGHT = 0.15  # weight of the question-term overlap beside the cosine s
 ABSTAIN_BELOW = {"e5-small": 0.925}  # evidence under this: "the documents do not say" (calibrated, see README)
 ABSTAIN_DEFAULT = 0.5  # for other embedders, whose cosines live on other scales: set QA_ABSTAIN_BELOW
 UNKNOWN_NAME_PENALTY = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
-RELATED_ABOVE = 0.76  # passages offered as "maybe related" when not answering
+RELATED_ABOVE = 0.82  # passages offered as "maybe related" when not answering (off-topic questions: 0.73–0.80)
 SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close to the best
 MIN_SENTENCE_CHARS = 25
 RANK_BONUS = 0.1  # the best passage's sentences get this much, the second's half, ...
@@ -154,9 +154,11 @@ def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate],
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
     ranked = score(question, qvec, split(cands[:top]), embedder, qlang)
     evidence = ranked[0].score if ranked else 0.0
-    evidence -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, knows))
+    unknown = unknown_names(question, knows)
+    evidence -= UNKNOWN_NAME_PENALTY * len(unknown)
     if evidence < threshold:
-        related = [c.passage() for c in cands[:3] if c.dense >= RELATED_ABOVE]
+        # nothing is "related" to a question about something the documents never name
+        related = [] if unknown else [c.passage() for c in cands[:3] if c.dense >= RELATED_ABOVE]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
     chosen = [ranked[0]]
     for s in ranked[1:]:

@@ -65,7 +65,14 @@ def test_english_question_about_seed_000_cites_the_english_half_only(seeds_index
 def test_off_topic_questions_are_not_answered_in_the_question_language(seeds_index, question, lang):
     ans = seeds_index.ask(question)
     assert not ans.answered and ans.citations == [] and ans.lang == lang
+    assert ans.related == []  # nothing is offered as "maybe related" to an off-topic question
     assert ("do not say" in ans.text) if lang == "en" else ("ne le disent pas" in ans.text)
+
+
+def test_a_near_topic_question_the_documents_do_not_answer_offers_related_passages(seeds_index):
+    ans = seeds_index.ask("Combien de membres compte le Bureau intergouvernemental du SMSI ?")
+    assert not ans.answered and ans.related
+    assert all(p.lang == "fr" for p in ans.related)
 
 
 def test_question_in_another_language_is_answered_in_english_and_says_so(seeds_index):
