@@ -100,6 +100,19 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
     pair_from = float(catalog.get_meta(PAIR_FROM) or time.time())
     catalog.set_meta(PAIR_FROM, repr(pair_from))
     first_of: dict[str, str] = {}  # sha256 -> path, for duplicates inside this batch
+    pending: list[tuple[SourceText, list[Chunk], bool, Callable | None]] = []
+
+    def flush():
+        # one embedding call for several small documents (the engine is fastest on full batches);
+        # the vectors land in the cache, then each document is written and committed on its own
+        embedder.embed([c.clean for _, chunks, _, _ in pending for c in chunks], "passage",
+                       progress=pending[-1][3] if pending else None)
+        for doc, chunks, existed, step in pending:
+            _write(doc, chunks, catalog, store, embedder, index, None)
+            (report.updated if existed else report.added).append(doc.path)
+            report.chunks += len(chunks)
+        pending.clear()
+
     for i, f in enumerate(files):
         name = f.name
         if progress:
@@ -132,10 +145,11 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
             report.failed.append((doc.path, "has no text to index"))
             continue
         step = (lambda n, c=len(chunks): progress(i, len(files), f"{name} ({c} chunks)")) if progress else None
-        _write(doc, chunks, catalog, store, embedder, index, step)
+        pending.append((doc, chunks, old is not None, step))
         first_of[doc.sha256] = doc.path
-        (report.updated if old else report.added).append(doc.path)
-        report.chunks += len(chunks)
+        if sum(len(c) for _, c, _, _ in pending) >= EMBED_BATCH:
+            flush()
+    flush()
     if progress:
         progress(len(files), len(files), "pairing translations")
     pair_translations([r.id for r in catalog.chunks(since=pair_from)], catalog, store, embedder)
@@ -143,6 +157,9 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
     if progress:
         progress(len(files), len(files), "done")
     return report
+
+
+EMBED_BATCH = 32  # chunks embedded together across small documents
 
 
 def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
