@@ -87,7 +87,8 @@ class Outcome:
     citations: int
     exact_citations: int
     cited_chars: tuple[int, ...]
-    ms: tuple[float | None, ...]  # embedding the question (None: not timed), retrieving per system (from the cached vector), ask
+    ms: tuple[float | None, ...]  # embedding the question (None: not timed), each system's retrieve, ask
+    expected: tuple[str, ...] = ()  # the gold answers
 
 
 @dataclass(frozen=True)
@@ -142,24 +143,25 @@ class Report:
         """A report written by `qa eval --json`, e.g. to compare two runs."""
         d = json.loads(Path(path).read_text("utf-8"))
         subsets = tuple(Subset(**{**s, "scores": tuple(Scores(**x) for x in s["scores"])}) for s in d["subsets"])
-        outcomes = tuple(Outcome(**{**o, **{f: tuple(o[f]) for f in ("ranks", "cited_chars", "ms")}})
-                         for o in d["outcomes"])
+        tuples = ("ranks", "cited_chars", "ms", "expected")
+        outcomes = tuple(Outcome(**{**o, **{f: tuple(o[f]) for f in tuples if f in o}}) for o in d["outcomes"])
         return cls(**{**d, "systems": tuple(d["systems"]), "subsets": subsets, "outcomes": outcomes,
                       "latency_ms": tuple(tuple(x) for x in d["latency_ms"])})
 
     def misses(self) -> list[str]:
-        """Our R@1 misses, wrong answers and wrong abstentions, one line each."""
+        """Our R@1 misses, wrong answers and wrong abstentions: the question, what went wrong, our answer."""
         out = []
         for o in self.outcomes:
             why = []
             if o.answerable and o.ranks[0] != 1:
                 why.append(f"R@1 miss (gold at {o.ranks[0] or '>10'}, top {o.top})")
             if o.answerable and not o.correct:
-                why.append("abstained" if not o.answered else "wrong answer")
+                why.append("abstained" if not o.answered else f"wrong answer (expected {' | '.join(o.expected)})")
             if not o.answerable and o.answered:
                 why.append("answered an unanswerable question")
             if why:
-                out.append(f"{o.id} [{o.lang}] {o.question}\n    {'; '.join(why)}\n    -> {' '.join(o.answer.split())[:300]}")
+                answer = " ".join(o.answer.split())[:300]
+                out.append(f"{o.id} [{o.lang}] {o.question}\n    {'; '.join(why)}\n    -> {answer}")
         return out
 
     def __str__(self) -> str:
@@ -184,7 +186,8 @@ def read_questions(path: Path, cross_lang: str | None = None, lang_gold_prefix: 
         r = json.loads(line)
         gold_file = r.get("gold_file") or r.get("gold_doc")
         gold = tuple(r.get("gold_docs") or ([gold_file] if gold_file else []))
-        gold_lang = r.get("gold_lang") if gold_file and lang_gold_prefix and gold_file.startswith(lang_gold_prefix) else None
+        bilingual = bool(gold_file and lang_gold_prefix and gold_file.startswith(lang_gold_prefix))
+        gold_lang = r.get("gold_lang") if bilingual else None
         out.append(Question(r.get("id", f"q{n}"), r["question"], r["lang"], r.get("answerable", bool(gold)), gold,
                             gold_lang, tuple(r.get("answers", [])) + tuple(r.get("answers_other_lang", [])),
                             bool(r.get("crosslingual")) or r["lang"] == cross_lang))
@@ -211,20 +214,21 @@ def piaf(workdir: Path, full: bool = False) -> EvalSet:
 
 
 def load_set(name: str, workdir: Path, docs=(), full: bool = False) -> EvalSet:
-    pc = shared_dir() / "eval" / "paris-call"
+    pc, paris_questions = shared_dir() / "eval" / "paris-call", REPO / "tests" / "data" / "paris_call.jsonl"
     if name == "seeds":
         qs = read_questions(REPO / "tests" / "data" / "seeds_dev.jsonl", lang_gold_prefix=BILINGUAL_SEED)
         return EvalSet(name, (SEEDS_DIR,), tuple(qs))
     if name == "paris-call":
-        return EvalSet(name, (_need(pc / "en"), _need(pc / "fr")), tuple(read_questions(REPO / "tests" / "data" / "paris_call.jsonl")))
+        return EvalSet(name, (_need(pc / "en"), _need(pc / "fr")), tuple(read_questions(paris_questions)))
     if name == "paris-call-en-only":
-        return EvalSet(name, (_need(pc / "en"),), tuple(read_questions(REPO / "tests" / "data" / "paris_call.jsonl", "fr")))
+        return EvalSet(name, (_need(pc / "en"),), tuple(read_questions(paris_questions, cross_lang="fr")))
     if name == "piaf":
         return piaf(workdir, full)
     if name.endswith(".jsonl") and Path(name).is_file():
         if not docs:
-            raise ConfigError(f"{name} is a questions file: say which documents it is about with docs= (--docs PATH...)")
-        return EvalSet(Path(name).stem, tuple(Path(d).expanduser().resolve() for d in docs), tuple(read_questions(Path(name))))
+            raise ConfigError(f"{name} is a questions file: say which documents it is about (docs=, --docs PATH...)")
+        paths = tuple(Path(d).expanduser().resolve() for d in docs)
+        return EvalSet(Path(name).stem, paths, tuple(read_questions(Path(name))))
     raise ConfigError(f"unknown evaluation set {name!r}: use one of {', '.join(SETS)} or a questions .jsonl file")
 
 
@@ -242,8 +246,9 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
              embed_latency: bool = True, **settings) -> Report:
     """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...).
 
-    `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache).
-    It is keyed by (model, kind, text), so sharing it between runs, sets and temporary folders is safe.
+    `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache;
+    an index folder given as `home` keeps its own). It is keyed by (model, kind, text), so sharing it
+    between runs, sets and temporary folders is safe.
     `embed_latency`: also time embedding each question on the model itself, cache or not (one more
     embedding per question; tests turn it off).
     """
@@ -271,7 +276,9 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
                                                                 workdir / f"{key}-llamaindex")]
     names = ("ours",) + tuple(x.name for x in systems[1:])
     questions = es.questions[:limit] if limit else es.questions
-    outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency) for q in _bar(questions, progress, f"{es.name} questions")]
+    files: dict[str, str] = {}
+    outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency, files)
+                for q in _bar(questions, progress, f"{es.name} questions")]
     subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
     latency = []
     for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"]):
@@ -281,7 +288,8 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
             f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
             f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
-    return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0, tuple(outcomes))
+    return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0,
+                  tuple(outcomes))
 
 
 def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: bool):
@@ -313,7 +321,7 @@ def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: b
     return idx
 
 
-def _run(q: Question, idx, systems, depth: int, embed_latency: bool = True) -> Outcome:
+def _run(q: Question, idx, systems, depth: int, embed_latency: bool, files: dict[str, str]) -> Outcome:
     from index.chunker import clean
 
     # the query vector, timed apart on the model itself (the cache may already hold it from a past run);
@@ -336,24 +344,21 @@ def _run(q: Question, idx, systems, depth: int, embed_latency: bool = True) -> O
         ans = Answer(f"ERROR: {e}", q.lang, False)
         exact, n = 0, 1
     else:
-        exact, n = sum(_exact(c) for c in ans.citations), len(ans.citations)
+        exact, n = sum(_exact(c, files) for c in ans.citations), len(ans.citations)
     ms.append(1000 * (perf_counter() - t))
     top = f"{ours[0].name} ({ours[0].lang})" if ours else "-"
     correct = (ans.answered and contains_answer(ans.text, q.answers)) if q.answerable else None
     return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
-                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms))
+                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms), q.answers)
 
 
-_files: dict[str, str] = {}
-
-
-def _exact(c) -> bool:
+def _exact(c, files: dict[str, str]) -> bool:
     """The quote is the source file's text at its offsets (decoded here, independently of the loader;
-    utf-8-sig because the loader drops a BOM before counting offsets)."""
+    utf-8-sig because the loader drops a BOM before counting offsets). `files`: decoded texts so far."""
     src = c.passage.source
-    if src not in _files:
-        _files[src] = Path(src).read_bytes().decode("utf-8-sig")
-    return _files[src][c.start : c.end] == c.quote
+    if src not in files:
+        files[src] = Path(src).read_bytes().decode("utf-8-sig")
+    return files[src][c.start : c.end] == c.quote
 
 
 def contains_answer(text: str, answers) -> bool:
@@ -368,7 +373,8 @@ def _norm(s: str) -> str:
 
 def _groups(outcomes: list[Outcome]):
     yield "all", lambda o: True
-    for lang in sorted({o.lang for o in outcomes}):
+    langs = sorted({o.lang for o in outcomes})
+    for lang in langs if len(langs) > 1 else ():
         yield lang, lambda o, lang=lang: o.lang == lang
     if any(o.crosslingual for o in outcomes) and not all(o.crosslingual for o in outcomes):
         yield "crosslingual", lambda o: o.crosslingual
@@ -450,11 +456,13 @@ def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int
         scores = []
         for system, kind in (("passage-passage", "passage"), ("query-passage", "query")):
             top = np.argsort(-(vec[src, kind] @ vec[dst, "passage"].T), axis=1)[:, :DEPTH]
-            ranks = [next((j for j, c in enumerate(row, 1) if targets[c] == targets[i]), None) for i, row in enumerate(top)]
+            ranks = [next((j for j, c in enumerate(row, 1) if targets[c] == targets[i]), None)
+                     for i, row in enumerate(top)]
             scores.append(Scores(system, *_rank_metrics(ranks, k)))
         subsets.append(Subset(f"{src}→{dst}", n, n, tuple(scores)))
     info = f"{n} sentence pairs; embedder {embedder}; the other side's {n} sentences are the candidates"
-    return Report(name, embedder, k, ("passage-passage", "query-passage"), tuple(subsets), (), info, perf_counter() - t0)
+    systems = ("passage-passage", "query-passage")
+    return Report(name, embedder, k, systems, tuple(subsets), (), info, perf_counter() - t0)
 
 
 # -- output ---------------------------------------------------------------------------------------
@@ -466,7 +474,7 @@ def format_report(r: Report) -> str:
     w = max(len(s) for s in r.systems) + 2
     lines = [f"{r.set}: {r.info}; {r.seconds:.0f} s", "",
              f"{'retrieval':<14}{'n':>5}  " + "".join(f"{s:<{max(w, 22)}}" for s in r.systems),
-             f"{'':<14}{'':>5}  " + "".join(f"{'R@1':>6}{f'R@{r.k}':>6}{'MRR':>6}{'':<{max(w, 22) - 18}}" for _ in r.systems)]
+             f"{'':<14}{'':>5}  " + f"{'R@1':>6}{f'R@{r.k}':>6}{'MRR':>6}{'':<{max(w, 22) - 18}}" * len(r.systems)]
     for s in r.subsets:
         lines.append(f"{s.name:<14}{s.n_answerable:>5}  " + "".join(
             f"{_f(x.r1):>6}{_f(x.rk):>6}{_f(x.mrr):>6}{'':<{max(w, 22) - 18}}" for x in s.scores))
@@ -480,7 +488,8 @@ def format_report(r: Report) -> str:
         lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
                      "abstained: of the unanswerable")
     if r.latency_ms:
-        lines += ["", "latency per question (ms): " + "; ".join(f"{what} p50 {a:.0f} p95 {b:.0f}" for what, a, b in r.latency_ms)]
+        lines += ["", "latency per question (ms): "
+                  + "; ".join(f"{what} p50 {a:.0f} p95 {b:.0f}" for what, a, b in r.latency_ms)]
     return "\n".join(lines)
 
 
@@ -503,7 +512,7 @@ def plot(r: Report, path: str | Path) -> Path:
         ax.set_ylim(0, 1.08)
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(r.systems), fontsize=8)
     fig.suptitle(f"{r.set}: R@1 and R@{r.k} per subset (embedder {r.embedder})", fontsize=10)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -515,7 +524,8 @@ def plot(r: Report, path: str | Path) -> Path:
 def cmd_eval(args) -> int:
     overrides = {"chunk_chars": args.chunk_chars, "abstain_below": args.abstain_below}
     report = evaluate(args.set, k=args.k, embedder=args.embedder, limit=args.limit, baselines=args.baselines,
-                      workdir=args.workdir, cache=args.cache, home=args.home, docs=args.docs or (), full=args.full, progress=True,
+                      workdir=args.workdir, cache=args.cache, home=args.home, docs=args.docs or (), full=args.full,
+                      progress=True,
                       **{key: v for key, v in overrides.items() if v is not None})
     print(report)
     if args.misses and report.outcomes:
@@ -537,7 +547,7 @@ def add_parser(sub) -> None:
                        epilog="sets: seeds, paris-call, paris-call-en-only, piaf (--full), tatoeba, un, "
                               "or a questions .jsonl with --docs. Indexes and embedding caches are kept in "
                               "--workdir, so a second run is fast.")
-    s.add_argument("set", metavar="SET", help="seeds | paris-call | paris-call-en-only | piaf | tatoeba | un | FILE.jsonl")
+    s.add_argument("set", metavar="SET", help=" | ".join(SETS) + " | FILE.jsonl (with --docs)")
     s.add_argument("--home", default=None, help="index into this data folder, keeping what it holds (default: "
                                                 "a fresh index in --workdir, rebuilt from the embedding cache)")
     s.add_argument("--workdir", default=None, help=f"indexes and caches of the runs (default {default_workdir()})")
