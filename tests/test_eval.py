@@ -15,7 +15,7 @@ import unicodedata
 import pytest
 
 from qa.config import help_table
-from qa.evaluate import REPO, contains_answer, default_workdir, evaluate, load_set, plot, read_questions
+from qa.evaluate import REPO, contains_answer, evaluate, load_set, plot, read_questions
 from qa.errors import ConfigError
 from qa.types import Passage
 
@@ -131,6 +131,6 @@ def test_baselines_run_beside_ours_with_numbers(seeds_report, tmp_path):
 
 @pytest.mark.slow
 def test_french_sentences_find_their_english_translation(tmp_path):
-    report = evaluate("tatoeba", embedder="e5-small", limit=40, workdir=tmp_path, cache=default_workdir() / "cache")
+    report = evaluate("tatoeba", embedder="e5-small", limit=40, workdir=tmp_path, cache=tmp_path / "cache")
     assert [s.name for s in report.subsets] == ["fr→en", "en→fr"]
     assert report.subset("fr→en").score("passage-passage").r1 >= 0.85
