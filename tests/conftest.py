@@ -8,6 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+SHARED = Path(os.environ.get("QA_SHARED") or ROOT.parent / "shared")  # the evaluation data, as CI has it
 SEED_000 = "000_44176cd855f9542d.txt"  # English then French
 SEED_002 = "002_57f22efca7e2138a.txt"  # French
 SEED_004 = "004_48194a700c52b088.txt"  # French

@@ -15,9 +15,9 @@ import pytest
 from index.loader import Unreadable, read_text
 from qa import Index
 
-from .conftest import ROOT
+from .conftest import ROOT, SHARED
 
-EVAL = ROOT.parent / "shared" / "eval"
+EVAL = SHARED / "eval"
 UDHR = EVAL / "udhr-en-fr"
 PARIS = EVAL / "paris-call"
 EMBEDDER = "use-v3"  # a real multilingual model, several times faster than e5-small on this CPU

@@ -26,11 +26,11 @@ from index.loader import read_text
 from qa import Index
 from qa.cli import main as qa_main
 
-from .conftest import ROOT
+from .conftest import ROOT, SHARED
 from .test_formats import PARIS, paris_call_pdf
 
 EMBEDDER = "use-v3"
-PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "piaf-v1.0.json"
+PIAF = SHARED / "eval" / "piaf" / "piaf-v1.0.json"
 
 
 def consistent(idx: Index) -> set[str]:
