@@ -67,6 +67,7 @@ class BM25:
         self._post: dict[str, tuple[list[int], list[int]]] = {}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._total = 0
+        self._docs: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.RLock()
 
     def __len__(self):
@@ -77,6 +78,7 @@ class BM25:
             if chunk_id in self.pos:
                 self.remove(chunk_id)
             i = len(self.ids)
+            self._docs = None
             self.ids.append(chunk_id)
             self.pos[chunk_id] = i
             self._len.append(len(terms))
@@ -98,6 +100,7 @@ class BM25:
             if i is None:
                 return
             self._alive[i] = False
+            self._docs = None
             self._total -= self._len[i]
             if len(self.ids) > 1000 and len(self.pos) < 0.7 * len(self.ids):
                 self._compact()
@@ -108,7 +111,7 @@ class BM25:
             if N == 0 or not terms:
                 return []
             avgdl = self._total / N
-            lens = np.asarray(self._len, dtype=np.float32)
+            lens, alive = self._doc_arrays()
             scores = np.zeros(len(self.ids), dtype=np.float32)
             for t in dict.fromkeys(terms):
                 if t not in self._post:
@@ -117,9 +120,19 @@ class BM25:
                 idf = math.log(1 + (N - len(idx) + 0.5) / (len(idx) + 0.5))
                 denom = tf + self.k1 * (1 - self.b + self.b * lens[idx] / avgdl)
                 scores[idx] += idf * tf * (self.k1 + 1) / denom
-            scores[~np.asarray(self._alive)] = 0
-            top = np.argsort(-scores)[:n]
+            scores[~alive] = 0
+            if n < len(scores):  # the top n without sorting every score
+                top = np.argpartition(-scores, n)[:n]
+                top = top[np.argsort(-scores[top])]
+            else:
+                top = np.argsort(-scores)
             return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _doc_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lengths and liveness as arrays, kept between queries and dropped on add/remove."""
+        if self._docs is None:
+            self._docs = (np.asarray(self._len, dtype=np.float32), np.asarray(self._alive, dtype=bool))
+        return self._docs
 
     def _postings(self, t: str) -> tuple[np.ndarray, np.ndarray]:
         if t not in self._arrays:
@@ -140,4 +153,4 @@ class BM25:
         self._len = [self._len[i] for i in keep]
         self._alive = [True] * len(keep)
         self.pos = {cid: i for i, cid in enumerate(self.ids)}
-        self._post, self._arrays = post, {}
+        self._post, self._arrays, self._docs = post, {}, None

@@ -238,8 +238,9 @@ def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embe
     return len(pairs)
 
 
-def load_bm25(catalog: Catalog) -> bm25mod.BM25:
+def load_bm25(rows) -> bm25mod.BM25:
+    """BM25 over catalog rows (their stored terms: nothing is tokenised again)."""
     index = bm25mod.BM25()
-    for r in catalog.chunks():
+    for r in rows:
         index.add(r.id, r.terms.split())
     return index

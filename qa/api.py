@@ -48,7 +48,7 @@ class Index:
     def _reload(self) -> None:
         with self._lock:
             self.rows = {r.id: r for r in self.catalog.chunks()}
-            self.bm25 = ingest.load_bm25(self.catalog)
+            self.bm25 = ingest.load_bm25(self.rows.values())  # from the rows just read, not a second read
 
     # -- documents ---------------------------------------------------------------------------
     def add(self, paths, progress=None, prune: bool = True) -> ingest.Report:

@@ -106,3 +106,21 @@ def test_bm25_finds_french_text_from_unaccented_question_and_updates_in_place():
     idx.remove("a")
     assert idx.search(bm25.query_terms("strategie ensemble")) == []
     assert len(idx) == 1
+
+
+def test_bm25_top_n_matches_a_full_sort_and_follows_removals():
+    import random
+
+    rng = random.Random(7)
+    vocab = [f"mot{i}" for i in range(300)]
+    idx = bm25.BM25()
+    docs = {f"d{i}": [rng.choice(vocab) for _ in range(rng.randint(5, 40))] for i in range(2000)}
+    for cid, terms in docs.items():
+        idx.add(cid, terms)
+    query = vocab[:5]
+    full = idx.search(query, n=len(docs))
+    assert idx.search(query, n=10) == full[:10]
+    idx.remove(full[0][0])
+    after = idx.search(query, n=len(docs))
+    assert full[0][0] not in {cid for cid, _ in after}
+    assert idx.search(query, n=10) == after[:10]
