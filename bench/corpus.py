@@ -98,12 +98,13 @@ def build(root: Path, size: int, chunk_chars: int = 450) -> dict:
     return manifest
 
 
-def questions(manifest: dict, n: int, seed: int = 0) -> dict[str, list[dict]]:
-    """Disjoint question sets: ``retrieve`` and ``ask`` (n each) and ``cold`` (3), each seen once, so
-    no timed question finds its embedding already cached."""
-    fr = list({q["q"]: q for q in manifest["piaf_questions"]}.values())
+def questions(manifest: dict, n: int, seed: int = 0, seen=lambda q: False) -> dict[str, list[dict]]:
+    """Disjoint question sets: ``retrieve`` and ``ask`` (n each) and ``cold`` (3), each asked once, so
+    no timed question finds its embedding already cached. ``seen(q)``: asked before on this index (a
+    rerun on a kept index must not time cached questions); such questions are left out."""
+    fr = [q for q in {q["q"]: q for q in manifest["piaf_questions"]}.values() if not seen(q["q"])]
     seeds = [json.loads(line) for line in SEEDS_DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-    en = [{"q": s["question"], "gold": None, "lang": "en"} for s in seeds if s["lang"] == "en"]
+    en = [{"q": s["question"], "gold": None, "lang": "en"} for s in seeds if s["lang"] == "en" and not seen(s["question"])]
     rng = random.Random(seed)
     rng.shuffle(fr)
     rng.shuffle(en)

@@ -111,6 +111,8 @@ def markdown(data: dict, load: dict | None) -> str:
             patched = [p for p, key in (("prefetch", "prefetch"), ("bulk upsert", "bulk_upsert"),
                                         ("batched pairing", "batched_pairing")) if ing.get(key)]
             name += f" (ingest patched: {' + '.join(patched)})" if patched else ""
+            if ing.get("seeded_cache_rows"):
+                name += f" (ingest resumed with {ing['seeded_cache_rows']:,} cached embeddings: its speed is no measurement)"
             lines.append(
                 f"| {r['embedder']} | {n:,} | {name} | {_f(per_s, 2)} | {_f(ing['ratio_to_raw'], 2)}"
                 f"{_mark(ing['ratio_to_raw'], t['ingest_ratio'], below=False)} "

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -62,6 +63,25 @@ def cold_start(code: str, questions: list[dict], where: str, embedder: str, log:
     return {"runs": runs, "median_s": totals[len(totals) // 2], "max_s": totals[-1], "cpu_median_s": cpus[len(cpus) // 2]}
 
 
+def asked_before(home: Path, embedder: str):
+    """Whether a question's query embedding is in this index's cache (CachedEmbedder's key)."""
+    import hashlib
+
+    import qa  # noqa: F401  (before index: see bench.corpus)
+    from index.chunker import clean
+
+    path = home / "cache" / "embeddings.sqlite"
+    if not (home / "ingest.json").exists() or not path.exists():
+        return lambda q: False
+    db = sqlite3.connect(path)
+
+    def seen(q: str) -> bool:
+        key = hashlib.sha256(f"{embedder}\0query\0{clean(' '.join(q.split()))}".encode()).hexdigest()
+        return db.execute("SELECT 1 FROM vec WHERE key = ?", (key,)).fetchone() is not None
+
+    return seen
+
+
 def built(folder: Path, rebuild: bool) -> dict | None:
     saved = folder / "ingest.json"
     if saved.exists() and not rebuild:
@@ -71,26 +91,35 @@ def built(folder: Path, rebuild: bool) -> dict | None:
 
 
 def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int, rebuild: str,
-            baseline: bool, cold_runs: int, patches: list[str], say) -> tuple[dict, dict]:
+            baseline: bool, cold_runs: int, patches: list[str], seed_cache: Path | None, say) -> tuple[dict, dict]:
     started = time.time()
     manifest = corpus.build(work / "corpus", size)
     base = work / embedder / str(size)
     base.mkdir(parents=True, exist_ok=True)
     log = base / "log.txt"
     qfile = base / "questions.json"
-    qsets = corpus.questions(manifest, n_questions)
+    qsets = corpus.questions(manifest, n_questions, seen=asked_before(base / "ours", embedder))
     qsets["cold"] = qsets["cold"][:cold_runs]
     qfile.write_text(json.dumps(qsets, ensure_ascii=False))
     entry = {"embedder": embedder, "size": size, "corpus": {k: v for k, v in manifest.items() if k != "piaf_questions"},
-             "questions": {k: len(v) for k, v in qsets.items()}, "cpus": os.cpu_count(),
+             "questions": {k: {"fr": sum(q["lang"] == "fr" for q in v), "en": sum(q["lang"] == "en" for q in v)}
+                           for k, v in qsets.items()}, "cpus": os.cpu_count(),
              "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
     home = base / "ours"
     say(f"[{embedder} {size}] ours: ingest")
     ing = built(home, rebuild in ("ours", "all"))
     if ing is None:
+        seeded = 0
+        if seed_cache:  # a killed build's embeddings: the index is built faster, its ingest time means nothing
+            (home / "cache").mkdir(parents=True)
+            shutil.copyfile(seed_cache, home / "cache" / "embeddings.sqlite")
+            db = sqlite3.connect(home / "cache" / "embeddings.sqlite")
+            seeded = db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
+            db.close()
         ing = child(["-m", "bench.workers", "ingest", str(home), manifest["folder"], embedder,
                      "--sample", str(sample)] + patches, log)
+        ing["seeded_cache_rows"] = seeded
         ing["built_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         (home / "ingest.json").write_text(json.dumps(ing))
     say(f"[{embedder} {size}] ours: {ing['chunks']} chunks in {ing['seconds']:.0f} s; queries")
@@ -135,6 +164,8 @@ def main(argv=None) -> None:
                    help="build our index with the patch under test: one Chroma upsert for many documents")
     p.add_argument("--batched-pairing", action="store_true",
                    help="build our index with the patch under test: translation-pairing queries in batches")
+    p.add_argument("--seed-cache", type=Path, help="an embeddings.sqlite to start our new index's cache with "
+                   "(resuming a killed build; its ingest time is then labelled as no measurement)")
     p.add_argument("--no-baseline", action="store_true", help="skip the llama-index recipe")
     a = p.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +178,7 @@ def main(argv=None) -> None:
 
     for size in sizes:
         entry, raw = measure(size, a.embedder, a.workdir, a.questions, a.sample, a.rebuild, not a.no_baseline,
-                             a.cold_runs, patches, say)
+                             a.cold_runs, patches, a.seed_cache, say)
         entry["command"] = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
         (a.out / "raw").mkdir(exist_ok=True)
         (a.out / "raw" / f"{a.embedder}-{size}.json").write_text(json.dumps(raw))
