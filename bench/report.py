@@ -157,12 +157,15 @@ def markdown(data: dict, load: dict | None) -> str:
                      + " | ".join(_f(parts.get(k), 1) for k in RETRIEVE_PARTS)
                      + f" | {_f(s['open']['open_s'], 1)} ({_f(s['open'].get('bm25_build_s'), 1)}) | {phases} "
                        f"| {_f(s['ingest']['mean_batch'], 1)} |")
-    lines += ["", "## Runs", "", "| embedder | size | command | built (ingest measured) | wall s of the run |",
-              "|---|---|---|---|---|"]
+    lines += ["", "## Runs", "", "The library changed while these ran (other work is committed meanwhile): \"library\" is the commit "
+              "the index was built with, then the one the queries ran with.", "",
+              "| embedder | size | command | ours built (ingest s), llama-index ingest s | library | wall s of the run |",
+              "|---|---|---|---|---|---|"]
     for r in data["runs"]:
-        lines.append(f"| {r['embedder']} | {r['size']:,} | `{r.get('command', '')}` | {r['ours']['ingest'].get('built_at', '')} "
-                     f"({r['ours']['ingest']['seconds']:,.0f} s ours, "
-                     f"{r.get('llama_index', {}).get('ingest', {}).get('seconds', 0):,.0f} s llama-index) | {r['wall_s']:,.0f} |")
+        ing = r["ours"]["ingest"]
+        lines.append(f"| {r['embedder']} | {r['size']:,} | `{r.get('command', '')}` | {ing.get('built_at', '')} "
+                     f"({ing['seconds']:,.0f} s), {r.get('llama_index', {}).get('ingest', {}).get('seconds', 0):,.0f} s "
+                     f"| {ing.get('library', '?')} / {r.get('library', '?')} | {r['wall_s']:,.0f} |")
     for run in (load or {}).get("runs", []):
         share = run.get("novel_share", 0.0)
         lines += ["", f"## Under load{f' with {share:.0%} new questions' if share else ''}, {run['seconds']:.0f} s", "",

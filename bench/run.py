@@ -63,6 +63,15 @@ def cold_start(code: str, questions: list[dict], where: str, embedder: str, log:
     return {"runs": runs, "median_s": totals[len(totals) // 2], "max_s": totals[-1], "cpu_median_s": cpus[len(cpus) // 2]}
 
 
+def library_version() -> str:
+    """The commit the library code was at (others change it while a long run goes on), "+dirty" if
+    index/, qa/ or app.py have uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--", "index", "qa", "app.py") else "")
+
+
 def asked_before(home: Path, embedder: str):
     """Whether a question's query embedding is in this index's cache (CachedEmbedder's key)."""
     import hashlib
@@ -104,7 +113,7 @@ def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int,
     entry = {"embedder": embedder, "size": size, "corpus": {k: v for k, v in manifest.items() if k != "piaf_questions"},
              "questions": {k: {"fr": sum(q["lang"] == "fr" for q in v), "en": sum(q["lang"] == "en" for q in v)}
                            for k, v in qsets.items()}, "cpus": os.cpu_count(),
-             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "library": library_version()}
 
     home = base / "ours"
     say(f"[{embedder} {size}] ours: ingest")
@@ -120,6 +129,7 @@ def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int,
         ing = child(["-m", "bench.workers", "ingest", str(home), manifest["folder"], embedder,
                      "--sample", str(sample)] + patches, log)
         ing["seeded_cache_rows"] = seeded
+        ing["library"] = library_version()
         ing["built_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         (home / "ingest.json").write_text(json.dumps(ing))
     say(f"[{embedder} {size}] ours: {ing['chunks']} chunks in {ing['seconds']:.0f} s; queries")
@@ -137,6 +147,7 @@ def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int,
             ling = child(["-m", "bench.workers", "llama-ingest", str(folder / "chroma"), manifest["folder"], embedder,
                           "--sample", str(sample)], log)
             ling["built_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            ling["library"] = library_version()
             (folder / "ingest.json").write_text(json.dumps(ling))
         say(f"[{embedder} {size}] llama-index: {ling['nodes']} nodes in {ling['seconds']:.0f} s; queries")
         lq = child(["-m", "bench.workers", "llama-query", str(folder / "chroma"), embedder, str(qfile)], log)
