@@ -9,7 +9,7 @@ documents do not say, and offers the closest passages as "maybe related" only if
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from index.chunker import clean
 from index.sentences import sentences
 
 from .retrieval import Candidate
-from .types import Answer, Citation
+from .types import Answer, Citation, Passage
 
 LEXICAL_WEIGHT = 0.15  # weight of the question-term overlap beside the cosine similarity
 ABSTAIN_BELOW = {"e5-small": 0.925}  # evidence under this: "the documents do not say" (calibrated, see README)
@@ -29,6 +29,7 @@ UNKNOWN_NAME_PENALTY = 0.1  # per name in the question that no indexed passage c
 RELATED_ABOVE = 0.82  # passages offered as "maybe related" when not answering (off-topic questions: 0.73–0.80)
 SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close to the best
 MIN_SENTENCE_CHARS = 25
+MIN_FACT_CHARS = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
 RANK_BONUS = 0.1  # the best passage's sentences get this much, the second's half, ...
 
 MESSAGES = {
@@ -75,14 +76,21 @@ class Sentence:
     end: int
     text: str
     score: float = 0.0
+    source: str = ""  # the text the offsets index (the file's, or the chunk's padded to its offset)
 
 
 def is_heading(s: str) -> bool:
     """A numbered title ("8. Participation de la société civile à la Phase II") or a short line
-    without a final stop names a topic without saying anything about it: never the answer alone."""
+    without a final stop names a topic without saying anything about it: never the answer alone. A
+    short line with a number in it ("Fax : 41 22 789 53 82", "Le 11 juillet 2005") is a fact, not a
+    title. (A long title in capitals stays a candidate: "DECLARATION ..., PRESENTEE PAR LE CAUCUS"
+    says who presented it.)"""
     s = s.strip()
     ends = s[-1:] in ".!?»”\"'…;:"
-    return not ends and (re.match(r"\d+[.)]\s", s) is not None or len(s) < 40)
+    if ends:
+        return False
+    numbered = re.match(r"\d+[.)]\s", s) is not None
+    return numbered or (len(s) < 40 and not re.search(r"\d", s))
 
 
 def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
@@ -99,26 +107,45 @@ def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
             spans = sentences(text, c.row.start, c.row.end)
         for a, b in spans:
             s = text[a:b]
-            if len(s) >= MIN_SENTENCE_CHARS and not is_heading(s):
-                out.append((rank, Sentence(c, a, b, s)))
+            if (len(s) >= MIN_SENTENCE_CHARS or re.search(r"\d", s) and len(s) >= MIN_FACT_CHARS) and not is_heading(s):
+                out.append((rank, Sentence(c, a, b, s, source=text)))
     return out
 
 
 @lru_cache(maxsize=64)
-def _read(path: str, mtime: float) -> str | None:
+def _read(path: str, mtime: float):
     from index.loader import read_text
 
     try:
-        return read_text(Path(path)).text
+        return read_text(Path(path))
     except Exception:  # moved or unreadable since indexing: fall back to the chunk text
         return None
 
 
-def source_text(path: str) -> str | None:
+def _source(path: str):
     try:
         return _read(path, Path(path).stat().st_mtime)
     except OSError:
         return None
+
+
+def source_text(path: str) -> str | None:
+    src = _source(path)
+    return src.text if src is not None else None
+
+
+def cited_passage(s: Sentence) -> Passage:
+    """The candidate's passage, widened to the quote when the quote's window runs past it, so a
+    citation's quote always lies inside its passage (both verbatim at their offsets)."""
+    p = s.cand.passage()
+    if p.start <= s.start and s.end <= p.end:
+        return p
+    src = _source(p.source)
+    if src is None or src.text is not s.source:
+        return p
+    lo, hi = min(p.start, s.start), max(p.end, s.end)
+    return replace(p, text=src.text[lo:hi], start=lo, end=hi, where=src.where(lo, hi),
+                   lines=(src.text.count("\n", 0, lo) + 1, src.text.count("\n", 0, max(lo, hi - 1)) + 1))
 
 
 def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "") -> list[Sentence]:
@@ -137,8 +164,59 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
         value += TYPE_BONUS if types and has_type(s.text, types) else 0.0
         value += CROSS_LINGUAL_SENTENCE_BONUS if qlang and s.cand.row.lang != qlang else 0.0
-        out.append(Sentence(s.cand, s.start, s.end, s.text, value))
+        out.append(Sentence(s.cand, s.start, s.end, s.text, value, s.source))
     return sorted(out, key=lambda s: -s.score)
+
+
+def _neighbour(text: str, start: int, end: int, after: bool) -> tuple[int, int] | None:
+    """The sentence (or list item, or line of an address) right after [start, end), or right before."""
+    if after:
+        spans = sentences(text, end, min(len(text), end + 2 * WINDOW_CHARS))
+        return spans[0] if spans else None
+    para = text.rfind("\n\n", 0, start)
+    spans = sentences(text, max(0, para, start - 2 * WINDOW_CHARS), start)
+    return spans[-1] if spans else None
+
+
+def window(s: Sentence) -> Sentence:
+    """The quote around the best sentence: the sentence alone says what the question asks about more
+    often than the answer to it, which tends to come next ("On 26-27 February, the ITU will organise
+    a meeting... This will take place outside the WSIS process."). So the next sentence of the same
+    paragraph is quoted too; a lead-in ending with ":" takes the block that follows (list items, an
+    address); a line without a final stop (a letterhead, a title) takes the line before. All within
+    WINDOW_CHARS, as one verbatim span of the file."""
+    text = s.source
+    if not text:
+        return s
+    a, b = s.start, s.end
+    if text[a:b].rstrip().endswith(":"):
+        first = True  # the block may start after a blank line; it ends at the next one
+        while (nxt := _neighbour(text, a, b, after=True)) and nxt[1] - a <= WINDOW_CHARS:
+            if not first and "\n\n" in text[b : nxt[0]]:
+                break
+            b, first = nxt[1], False
+    elif WINDOW_NEXT:
+        nxt = _neighbour(text, a, b, after=True)
+        if nxt and "\n\n" not in text[b : nxt[0]] and nxt[1] - a <= WINDOW_CHARS and not is_heading(text[nxt[0] : nxt[1]]):
+            b = nxt[1]
+    if WINDOW_PREV and not _ends(text[s.start : s.end]):
+        prv = _neighbour(text, a, b, after=False)
+        if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= WINDOW_CHARS:
+            a = prv[0]
+    return Sentence(s.cand, a, b, text[a:b], s.score, text)
+
+
+def _is_item(s: str) -> bool:
+    return re.match(r"\s*(?:[-•*–·]\s|\d+[.)]\s|[a-z]\)\s)", s) is not None
+
+
+def _ends(s: str) -> bool:
+    return s.rstrip()[-1:] in ".!?»”\"'…;:"
+
+
+WINDOW_CHARS = 400  # the longest quote a window makes
+WINDOW_NEXT = True
+WINDOW_PREV = True
 
 
 def unknown_names(question: str, knows) -> list[str]:
@@ -160,14 +238,17 @@ def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate],
         # nothing is "related" to a question about something the documents never name
         related = [] if unknown else [c.passage() for c in cands[:3] if c.dense >= RELATED_ABOVE]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
-    chosen = [ranked[0]]
+    chosen = [window(ranked[0])]
     for s in ranked[1:]:
         if s.score >= chosen[0].score - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
+            s = window(s)
+            if s.cand.row.path == chosen[0].cand.row.path and s.start < chosen[0].end and chosen[0].start < s.end:
+                continue  # inside the first quote's window
             chosen.append(s)
             break
     pieces, cites = [], []
     for n, s in enumerate(chosen, 1):
-        p = s.cand.passage()
+        p = cited_passage(s)
         cites.append(Citation(n, s.text, p, s.start, s.end))
         tag = msg["in"].format(lang=LANG_NAMES[qlang if qlang in LANG_NAMES else "en"][p.lang]) if p.lang != qlang else ""
         quote = f"« {clean(s.text)} »" if qlang == "fr" else f"“{clean(s.text)}”"

@@ -37,15 +37,26 @@ def citation_html(c: Citation, open_: bool = False) -> str:
     if text is None or text[c.start : c.end] != c.quote:
         body = html.escape(p.text).replace(html.escape(c.quote), f"<mark>{html.escape(c.quote)}</mark>", 1)
     else:
-        a, b = max(0, p.start - CONTEXT_CHARS), min(len(text), p.end + CONTEXT_CHARS)
-        body = (f'<span class="qa-dim">{"…" if a else ""}{html.escape(text[a:p.start])}</span>'
-                f"{html.escape(text[p.start:c.start])}<mark>{html.escape(c.quote)}</mark>"
-                f"{html.escape(text[c.end:p.end])}"
-                f'<span class="qa-dim">{html.escape(text[p.end:b])}{"…" if b < len(text) else ""}</span>')
+        # a quote may run past its passage (the sentence after it, the items after a lead-in)
+        lo, hi = min(p.start, c.start), max(p.end, c.end)
+        a, b = _word_edge(text, max(0, lo - CONTEXT_CHARS), -1), _word_edge(text, min(len(text), hi + CONTEXT_CHARS), 1)
+        body = (f'<span class="qa-dim">{"…" if a else ""}{html.escape(text[a:lo])}</span>'
+                f"{html.escape(text[lo:c.start])}<mark>{html.escape(c.quote)}</mark>"
+                f"{html.escape(text[c.end:hi])}"
+                f'<span class="qa-dim">{html.escape(text[hi:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
     return (f'<details class="qa-cite" id="cite-{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
             f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
+
+
+def _word_edge(text: str, i: int, step: int) -> int:
+    """Move i outwards (step -1: left, 1: right) to a space, so the context is not cut mid-word."""
+    for _ in range(40):
+        if i <= 0 or i >= len(text) or text[i - 1].isspace() or text[i].isspace():
+            return max(0, min(len(text), i))
+        i += step
+    return max(0, min(len(text), i))
 
 
 def passage_html(p: Passage) -> str:

@@ -206,3 +206,44 @@ def test_a_file_changed_since_indexing_is_named_instead_of_quoted_unverified(tmp
     doc.write_text("Tout autre chose, réécrite depuis : le texte a changé du tout au tout, sans date aucune.\n")
     with pytest.raises(StaleSourceError, match="note.md changed since it was indexed"):
         idx.ask("Quand le Groupe de travail a-t-il été constitué ?")
+
+
+def _window(text: str, sentence: str):
+    from qa.answer import Sentence, window
+
+    a = text.index(sentence)
+    w = window(Sentence(None, a, a + len(sentence), sentence, 1.0, text))
+    assert w.text == text[w.start : w.end]  # one verbatim span of the file
+    return w.text
+
+
+def test_the_quote_takes_the_next_sentence_of_the_paragraph_where_answers_tend_to_be():
+    text = ("On 26-27 February, the ITU will organise a meeting on Internet governance. This will take "
+            "place outside the WSIS process.\n\nThe 1st Prepcom of Phase II will take place in April.")
+    assert _window(text, "On 26-27 February, the ITU will organise a meeting on Internet governance.") == (
+        "On 26-27 February, the ITU will organise a meeting on Internet governance. This will take "
+        "place outside the WSIS process.")
+    # the last sentence of a paragraph does not take the next paragraph
+    assert _window(text, "The 1st Prepcom of Phase II will take place in April.") == (
+        "The 1st Prepcom of Phase II will take place in April.")
+
+
+def test_a_lead_in_takes_the_list_or_address_that_follows_and_stops_at_the_next_blank_line():
+    text = ("Some basic conditions should be fulfilled. This includes:\n\n- global scope and independence\n"
+            "- transparency in information flows\n\nBased on this, we ask for more.")
+    assert _window(text, "This includes:") == ("This includes:\n\n- global scope and independence\n"
+                                               "- transparency in information flows")
+    text = "Our team has moved at the following address:\n\nFondation du Devenir\n5 chemin Edouard Tavan\nFax : 41 22 789 53 82\n"
+    assert _window(text, "Our team has moved at the following address:").endswith("Fax : 41 22 789 53 82")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Is the ITU's February meeting on Internet governance part of the WSIS process?", "outside the WSIS"),
+    ("Dans quel pays se tiendra le premier Prepcom ?", "en Tunisie"),
+    ("Which two working groups was Kofi Annan expected to set up?", "Financial mechanisms"),
+])
+def test_answers_that_follow_the_sentence_matching_the_question_are_quoted(seeds_index, question, expected):
+    ans = seeds_index.ask(question)
+    assert ans.answered and expected in " ".join(ans.text.split()), ans.text
+    html = ans._repr_html_()
+    assert "<mark>" in html
