@@ -55,7 +55,7 @@ ANSWER_TYPES = [
     ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
      r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
 ]
-CROSS_LINGUAL_SENTENCE_BONUS = 0.02  # offsets e5's preference for sentences in the question's language
+CROSS_LINGUAL_SENTENCE_BONUS = 0.08  # offsets e5's preference for sentences in the question's language (README)
 TYPE_BONUS = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
 
 
