@@ -1,22 +1,19 @@
-"""Measure library patches the benchmark recommended, on a built index of bench.run. Both below are
-now in the library (commit dcabc9d); the code before them is kept here, so the gain can be measured again.
+"""Measure library patches the benchmark recommended, on a built index of bench.run. All four below
+are now in the library; the code before them is kept here, so the gain can be measured again.
 
     python -m bench.patches /tmp/qa-bench/use-v3/10000/ours --embedder use-v3 [--scale 10]
 
 1. BM25.search converted two Python lists of the whole index to arrays and sorted every score at
-   each query. Patch: keep the arrays between queries (dropped on add/remove) and take the top n with
-   argpartition. Same results up to the order of ties, checked here.
+   each query. Patch (commit dcabc9d): keep the arrays between queries (dropped on add/remove) and
+   take the top n with argpartition. Same results up to the order of ties, checked here.
 2. Index._reload read every chunk row from the catalog twice (rows, then load_bm25 read them again).
-   Patch: build BM25 from the rows already read; the time saved is one catalog read.
-
-Not in the library (as of this writing), measured here on the index's own Chroma store:
-
-3. VectorStore.query calls ``col.count()`` before each query, to cap k; Chroma counts its rows every
+   Patch (commit dcabc9d): build BM25 from the rows already read; the time saved is one catalog read.
+3. VectorStore.query called ``col.count()`` before each query, to cap k; Chroma counts its rows every
    time. chromadb 1.5 returns fewer results when k exceeds the count (and [] when empty), so the call
-   can go. Measured: retrieve (query embedding cached), interleaved with and without it.
-4. ingest.pair_translations makes one Chroma query, filtered on the other language, per new chunk
-   (and again per candidate twin). Patch: the same queries, 256 per call, grouped by language
-   (bench.workers.pair_translations_batched; the pairs were checked identical on 1k chunks).
+   went. Measured: retrieve (query embedding cached), interleaved with and without it.
+4. ingest.pair_translations made one Chroma query, filtered on the other language, per new chunk
+   (and again per candidate twin). Patch: the same queries, 256 per call, grouped by language (now
+   VectorStore.query_many; the library also searches exactly in numpy when many chunks are new).
    Measured: ms per chunk, both ways, on chunk vectors of the index.
 
 --scale k adds k-1 copies of every chunk's terms under new ids, to see BM25 at k times the size
@@ -120,20 +117,25 @@ def store_count(home: Path, embedder: str, n_questions: int = 100) -> dict:
     idx = Index(home, embedder=embedder)
     manifest = home.parents[2] / "corpus" / home.parent.name / "manifest.json"
     qs = [q["q"] for q in corpus.questions(json.loads(manifest.read_text()), n_questions)["retrieve"]]
-    original = idx.store.query
+    library = idx.store.query
 
-    def without_count(vector, n, where=None):
-        r = idx.store._run("query", lambda col: col.query(query_embeddings=[vector.tolist()], n_results=n,
-                                                          where=where, include=["distances"]))
-        return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
+    def with_count(vector, n, where=None):  # VectorStore.query before the patch
+        def call(col):
+            k = min(n, col.count())
+            if k <= 0:
+                return []
+            r = col.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"])
+            return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
+
+        return idx.store._run("query", call)
 
     for q in qs:  # embeddings cached, lazy loads done
         idx.retrieve(q)
     before, after, same = [], [], 0
     for q in qs:
-        idx.store.query = original
+        idx.store.query = with_count
         a, sa = timed(idx.retrieve, q)
-        idx.store.query = without_count
+        idx.store.query = library
         b, sb = timed(idx.retrieve, q)
         before.append(sa)
         after.append(sb)

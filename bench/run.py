@@ -100,7 +100,7 @@ def built(folder: Path, rebuild: bool) -> dict | None:
 
 
 def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int, rebuild: str,
-            baseline: bool, cold_runs: int, patches: list[str], seed_cache: Path | None, say) -> tuple[dict, dict]:
+            baseline: bool, cold_runs: int, seed_cache: Path | None, say) -> tuple[dict, dict]:
     started = time.time()
     manifest = corpus.build(work / "corpus", size)
     base = work / embedder / str(size)
@@ -127,7 +127,7 @@ def measure(size: int, embedder: str, work: Path, n_questions: int, sample: int,
             seeded = db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
             db.close()
         ing = child(["-m", "bench.workers", "ingest", str(home), manifest["folder"], embedder,
-                     "--sample", str(sample)] + patches, log)
+                     "--sample", str(sample)], log)
         ing["seeded_cache_rows"] = seeded
         ing["library"] = library_version()
         ing["built_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -169,27 +169,19 @@ def main(argv=None) -> None:
     p.add_argument("--cold-runs", type=int, default=3, help="cold starts per system (each a new question)")
     p.add_argument("--rebuild", nargs="?", const="all", default="", choices=["all", "ours", "llama-index"],
                    help="build and time the indexes again (both, or one side)")
-    p.add_argument("--prefetch", action="store_true",
-                   help="build our index with the patch under test: chunks embedded in full batches (bench/README.md)")
-    p.add_argument("--bulk-upsert", action="store_true",
-                   help="build our index with the patch under test: one Chroma upsert for many documents")
-    p.add_argument("--batched-pairing", action="store_true",
-                   help="build our index with the patch under test: translation-pairing queries in batches")
     p.add_argument("--seed-cache", type=Path, help="an embeddings.sqlite to start our new index's cache with "
                    "(resuming a killed build; its ingest time is then labelled as no measurement)")
     p.add_argument("--no-baseline", action="store_true", help="skip the llama-index recipe")
     a = p.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
-    patches = [f"--{flag}" for flag, on in (("prefetch", a.prefetch), ("bulk-upsert", a.bulk_upsert),
-                                            ("batched-pairing", a.batched_pairing)) if on]
 
     def say(msg):
         print(f"{datetime.now():%H:%M:%S} {msg}", flush=True)
 
     for size in sizes:
         entry, raw = measure(size, a.embedder, a.workdir, a.questions, a.sample, a.rebuild, not a.no_baseline,
-                             a.cold_runs, patches, a.seed_cache, say)
+                             a.cold_runs, a.seed_cache, say)
         entry["command"] = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
         (a.out / "raw").mkdir(exist_ok=True)
         (a.out / "raw" / f"{a.embedder}-{size}.json").write_text(json.dumps(raw))

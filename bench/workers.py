@@ -107,43 +107,7 @@ def sample_files(corpus: Path, n_files: int) -> list[Path]:
     return random.Random(0).sample(files, min(n_files, len(files)))
 
 
-def pair_translations_batched(ids, catalog, store, embedder, batch: int = 256) -> int:
-    """index.ingest.pair_translations with its Chroma queries made `batch` at a time (the patch under
-    test): the same mutual-nearest-neighbour rule, the same pairs."""
-    from index.chunker import clean
-    from index.ingest import TWIN_MIN_SIMILARITY
-
-    if not ids:
-        return 0
-    rows = {r.id: r for r in catalog.chunks()}
-    best: dict[str, tuple[str | None, float]] = {}
-
-    def find(cids: list[str]) -> None:
-        need = list(dict.fromkeys(c for c in cids if c not in best))
-        vecs = dict(zip(need, embedder.embed([clean(rows[c].text) for c in need], "passage")))
-        for lang in sorted({rows[c].lang for c in need}):
-            group = [c for c in need if rows[c].lang == lang]
-            for i in range(0, len(group), batch):
-                part = group[i : i + batch]
-                r = store._run("query", lambda col: col.query(
-                    query_embeddings=[vecs[c].tolist() for c in part], n_results=min(3, col.count()),
-                    where={"lang": {"$ne": lang}}, include=["distances"]))
-                for c, hit_ids, dists in zip(part, r["ids"], r["distances"]):
-                    hits = [(h, 1.0 - float(d)) for h, d in zip(hit_ids, dists) if h in rows]
-                    best[c] = hits[0] if hits else (None, 0.0)
-
-    todo = [c for c in ids if c in rows and not rows[c].twin]
-    find(todo)
-    cands = [(c, best[c][0]) for c in todo if best[c][0] is not None and best[c][1] >= TWIN_MIN_SIMILARITY
-             and 0.5 <= len(rows[c].text) / len(rows[best[c][0]].text) <= 2.0]
-    find([o for _, o in cands])
-    pairs = [(c, o) for c, o in cands if best[o][0] == c]
-    catalog.set_twins(pairs)
-    return len(pairs)
-
-
-def ingest(home: str, corpus: str, embedder: str, sample: int, prefetch: bool = False, bulk: bool = False,
-           batched_pairing: bool = False) -> dict:
+def ingest(home: str, corpus: str, embedder: str, sample: int) -> dict:
     import qa  # noqa: F401
     from index import ingest as ingest_mod
     from index.chunker import chunk
@@ -172,32 +136,17 @@ def ingest(home: str, corpus: str, embedder: str, sample: int, prefetch: bool = 
     open_s = time.perf_counter() - t_open
     clock.wrap(model, "embed_batch", "model", on_call=lambda texts, kind: batches.append(len(texts)))
     clock.wrap(idx.store, "upsert", "chroma_upsert")
-    clock.wrap(idx.store, "query", "chroma_query")
+    clock.wrap(idx.store, "query_many", "chroma_query")  # pairing; store.query goes through it too
     for name in ("pend", "replace_document", "settled"):
         clock.wrap(idx.catalog, name, "catalog")
     clock.wrap(ingest_mod, "chunk", "chunk")
     clock.wrap(ingest_mod, "read_text", "read")
 
-    if batched_pairing:
-        ingest_mod.pair_translations = pair_translations_batched
-    buffered: list[tuple] = []
-    if bulk:  # the patch under test: one Chroma upsert for many documents, flushed before pairing
-        upsert = idx.store.upsert
-        idx.store.upsert = lambda ids, vectors, metas: buffered.append((ids, vectors, metas))
-
     def progress(done, total, what):
         if what in ("pairing translations", "done"):
             marks.setdefault(what, time.perf_counter())
-        if what == "pairing translations" and buffered:  # `upsert` is the timed one
-            upsert(sum((b[0] for b in buffered), []), np.vstack([b[1] for b in buffered]),
-                   sum((b[2] for b in buffered), []))
-            buffered.clear()
 
     t0, cpu0 = time.perf_counter(), time.process_time()
-    if prefetch:  # the patch under test: embed every new chunk in full batches before indexing
-        files = ingest_mod.collect([Path(corpus)], ingest_mod.Report())
-        idx.embedder.embed([c.clean for f in files for c in chunk(read_text(f))], "passage")
-        marks["prefetched"] = time.perf_counter()
     report = idx.add([corpus], progress=progress)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     # the bare model again, after: the machine's load drifts, the mean of the two is the reference
@@ -209,7 +158,7 @@ def ingest(home: str, corpus: str, embedder: str, sample: int, prefetch: bool = 
     embedded = idx.embedder._db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
     pairing = marks.get("done", t0) - marks.get("pairing translations", t0)
     return {
-        "embedder": embedder, "prefetch": prefetch, "bulk_upsert": bulk, "batched_pairing": batched_pairing, "seconds": round(seconds, 2), "open_seconds": round(open_s, 2),
+        "embedder": embedder, "seconds": round(seconds, 2), "open_seconds": round(open_s, 2),
         "files": len(report.added), "failed": len(report.failed), "skipped": len(report.skipped),
         "chunks": chunks, "texts_embedded": embedded, "chunks_per_s": round(chunks / seconds, 3),
         "chars_per_s": round(sum(len(r.text) for r in idx.rows.values()) / seconds, 1),
@@ -356,12 +305,9 @@ def main(argv=None) -> None:
     p.add_argument("where", help="our data folder (home), or the llama-index Chroma folder")
     p.add_argument("args", nargs="+", help="ingest: CORPUS EMBEDDER; query: EMBEDDER QUESTIONS.json")
     p.add_argument("--sample", type=int, default=300, help="chunk texts for the raw embedder throughput")
-    p.add_argument("--prefetch", action="store_true", help="ingest: embed all chunks in batches first (patch test)")
-    p.add_argument("--bulk-upsert", action="store_true", help="ingest: one Chroma upsert for all documents (patch test)")
-    p.add_argument("--batched-pairing", action="store_true", help="ingest: translation pairing queries in batches (patch test)")
     a = p.parse_args(argv)
     if a.what == "ingest":
-        out = ingest(a.where, a.args[0], a.args[1], a.sample, a.prefetch, a.bulk_upsert, a.batched_pairing)
+        out = ingest(a.where, a.args[0], a.args[1], a.sample)
     elif a.what == "llama-ingest":
         out = llama_ingest(a.where, a.args[0], a.args[1], a.sample)
     elif a.what == "query":

@@ -66,6 +66,9 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: a commit survives the process being killed, not a power cut; fsync per document cost
+        # 1.3 ms each while indexing. Pending ids are the exception, see pend().
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
         with self._db:
             self._db.executescript(SCHEMA)
@@ -140,9 +143,17 @@ class Catalog:
 
     # -- vectors that may be in Chroma without a row here ------------------------------------------
     def pend(self, ids: list[str]) -> None:
-        """Record ids before their vectors are written (committed at once: the write may be killed)."""
-        with self._lock, self._db:
-            self._set_pending(ids, set())
+        """Record ids before their vectors are written (committed at once: the write may be killed).
+
+        This commit is synced to disk (and with it every commit before it), so even a power cut never
+        leaves vectors in Chroma that no pending id or chunk row accounts for."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                with self._db:
+                    self._set_pending(ids, set())
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
 
     def settled(self, ids: list[str]) -> None:
         """Their vectors now match the catalog (written and committed, or deleted)."""

@@ -1,12 +1,16 @@
-"""Indexing: files -> chunks -> vectors + catalog + BM25, one document at a time.
+"""Indexing: files -> chunks -> vectors + catalog + BM25, committed one document at a time.
 
-Order of writes for each document: the new chunk ids are recorded as pending in the catalog, vectors are
-upserted into Chroma, then the catalog swaps the document's chunks in one transaction (the ids it drops
-become pending), then those stale vectors are deleted and settled. A run killed at any point leaves
-every committed document intact and answerable: retrieval only returns chunks the catalog knows. The
-next run first deletes the pending vectors that no chunk row owns, so Chroma and the catalog (and the
-BM25 index, rebuilt from the catalog) hold the same chunk ids again; unchanged files are then skipped
-and the rest indexed, so nothing is missing and nothing is there twice.
+Documents are written in windows of about WRITE_WINDOW chunks (many small files, or one large one):
+the window's chunks are embedded together (the engines are fastest on full batches) and their
+vectors upserted in one Chroma call (Chroma's cost is mostly per call), but the catalog still commits
+each document on its own. Order of writes for a window: its new chunk ids are recorded as pending in
+the catalog, the vectors are upserted into Chroma, then each document's chunks are swapped in the
+catalog in one transaction of its own (the ids it drops become pending), then the stale vectors are
+deleted and settled. A run killed at any point leaves every committed document intact and answerable:
+retrieval only returns chunks the catalog knows. The next run first deletes the pending vectors that
+no chunk row owns, so Chroma and the catalog (and the BM25 index, rebuilt from the catalog) hold the
+same chunk ids again; unchanged files are then skipped and the rest indexed (the vectors of a lost
+window come back from the embedding cache), so nothing is missing and nothing is there twice.
 
 Decisions a user sees (also in `qa index --help`):
 - a folder that is indexed again loses the documents under it whose files no longer exist (``prune``);
@@ -22,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from qa.errors import SourceError
 
@@ -103,14 +109,20 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
     pending: list[tuple[SourceText, list[Chunk], bool, Callable | None]] = []
 
     def flush():
-        # one embedding call for several small documents (the engine is fastest on full batches);
-        # the vectors land in the cache, then each document is written and committed on its own
-        embedder.embed([c.clean for _, chunks, _, _ in pending for c in chunks], "passage",
-                       progress=pending[-1][3] if pending else None)
-        for doc, chunks, existed, step in pending:
-            _write(doc, chunks, catalog, store, embedder, index, None)
+        if not pending:
+            return
+        chunks = [c for _, cs, _, _ in pending for c in cs]
+        vectors = embedder.embed([c.clean for c in chunks], "passage", progress=pending[-1][3])
+        ids = [c.id for c in chunks]
+        catalog.pend(ids)  # committed before the write: a kill during it leaves vectors the next run finds
+        store.upsert(ids, vectors, [{"path": c.source, "lang": c.lang} for c in chunks])
+        gone = []
+        for doc, cs, existed, _ in pending:
+            gone += _commit(doc, cs, catalog, index)
             (report.updated if existed else report.added).append(doc.path)
-            report.chunks += len(chunks)
+            report.chunks += len(cs)
+        store.delete(gone)
+        catalog.settled(gone)
         pending.clear()
 
     for i, f in enumerate(files):
@@ -147,7 +159,7 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
         step = (lambda n, c=len(chunks): progress(i, len(files), f"{name} ({c} chunks)")) if progress else None
         pending.append((doc, chunks, old is not None, step))
         first_of[doc.sha256] = doc.path
-        if sum(len(c) for _, c, _, _ in pending) >= EMBED_BATCH:
+        if sum(len(c) for _, c, _, _ in pending) >= WRITE_WINDOW:
             flush()
     flush()
     if progress:
@@ -159,7 +171,10 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
     return report
 
 
-EMBED_BATCH = 32  # chunks embedded together across small documents
+# chunks embedded and upserted together, across small documents; measured in bench/results/report.md:
+# Chroma costs ~20-90 ms per upsert call whatever its size, so one call per small file was most of a
+# use-v3 ingest. A killed run loses at most one window, whose vectors are then in the embedding cache.
+WRITE_WINDOW = 256
 
 
 def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
@@ -170,12 +185,9 @@ def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
     return other.path
 
 
-def _write(doc: SourceText, chunks: list[Chunk], catalog: Catalog, store: VectorStore, embedder,
-           index: bm25mod.BM25, step) -> None:
-    ids = [c.id for c in chunks]
-    vectors = embedder.embed([c.clean for c in chunks], "passage", progress=step)
-    catalog.pend(ids)
-    store.upsert(ids, vectors, [{"path": c.source, "lang": c.lang} for c in chunks])
+def _commit(doc: SourceText, chunks: list[Chunk], catalog: Catalog, index: bm25mod.BM25) -> list[str]:
+    """Swap one document's chunks in the catalog (one transaction) and in BM25, once their vectors are
+    in Chroma. Returns the ids it no longer has, pending until their vectors are deleted."""
     terms = [bm25mod.doc_terms(c.clean, c.lang) for c in chunks]
     langs = ",".join(dict.fromkeys(c.lang for c in chunks))
     row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0)
@@ -184,8 +196,7 @@ def _write(doc: SourceText, chunks: list[Chunk], catalog: Catalog, store: Vector
         index.remove(cid)
     for c, t in zip(chunks, terms):
         index.add(c.id, t)  # an id kept across an update has its terms replaced, not counted twice
-    store.delete(gone)
-    catalog.settled(gone)
+    return gone
 
 
 def settle(catalog: Catalog, store: VectorStore) -> int:
@@ -205,42 +216,80 @@ def remove(path: str, catalog: Catalog, store: VectorStore, index: bm25mod.BM25)
     return len(ids)
 
 
-def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embedder) -> int:
+def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embedder, block: int = 1024) -> int:
     """Link each new chunk to its translation, if the index has one: the mutual nearest neighbour in
-    the other language, above TWIN_MIN_SIMILARITY. Retrieval then cites one of the two, not both."""
-    if not ids:
-        return 0
+    the other language, above TWIN_MIN_SIMILARITY. Retrieval then cites one of the two, not both.
+
+    Nearest neighbours are found by exact search in numpy when the new chunks are a good share of the
+    index (a first indexing: 10k chunks paired in ~1 s), else by Chroma queries, many per call (a few
+    files added to a large index: no need to load every vector). One Chroma query per chunk, as this
+    was first written, cost 218 ms a chunk at 100k chunks (bench/results/patches-use-v3-100k.json).
+    """
     rows = {r.id: r for r in catalog.chunks()}
-    vec_of = {}
+    todo = [c for c in dict.fromkeys(ids) if c in rows and not rows[c].twin]
+    if not todo:
+        return 0
+    exact = len(todo) * EXACT_PAIRING_SHARE >= len(rows)
+    nearest = _nearest_exact(rows, embedder, block) if exact else _nearest_chroma(rows, store, embedder, block)
+    best: dict[str, tuple[str | None, float]] = {}  # chunk id -> its nearest chunk in another language
 
-    def best_other(cid: str):
-        r = rows[cid]
-        if cid not in vec_of:
-            vec_of[cid] = embedder.embed([clean(r.text)], "passage")[0]
-        hits = store.query(vec_of[cid], 3, where={"lang": {"$ne": r.lang}})
-        hits = [(h, s) for h, s in hits if h in rows]
-        return hits[0] if hits else (None, 0.0)
+    def find(cids: list[str]) -> None:
+        need = [c for c in dict.fromkeys(cids) if c not in best]
+        for lang in sorted({rows[c].lang for c in need}):
+            group = [c for c in need if rows[c].lang == lang]
+            for i in range(0, len(group), block):
+                best.update(nearest(group[i : i + block], lang))
 
-    pairs = []
-    for cid in ids:
-        if cid not in rows or rows[cid].twin:
-            continue
-        other, sim = best_other(cid)
-        if other is None or sim < TWIN_MIN_SIMILARITY:
-            continue
-        a, b = len(rows[cid].text), len(rows[other].text)
-        if not 0.5 <= a / b <= 2.0:
-            continue
-        back, _ = best_other(other)
-        if back == cid:
-            pairs.append((cid, other))
+    find(todo)
+    candidates = [(c, best[c][0]) for c in todo if best[c][0] is not None and best[c][1] >= TWIN_MIN_SIMILARITY
+                  and 0.5 <= len(rows[c].text) / len(rows[best[c][0]].text) <= 2.0]
+    find([other for _, other in candidates])
+    pairs, taken = [], set()
+    for c, other in candidates:
+        if best[other][0] == c and c not in taken:  # mutual: each pair once, though both may be new
+            pairs.append((c, other))
+            taken.update((c, other))
     catalog.set_twins(pairs)
     return len(pairs)
 
 
+EXACT_PAIRING_SHARE = 20  # exact search when new chunks are at least 1/20 of the index
+
+
+def _vectors(rows, cids: list[str], embedder):
+    return embedder.embed([clean(rows[c].text) for c in cids], "passage")  # from the embedding cache
+
+
+def _nearest_exact(rows, embedder, block: int):
+    others: dict[str, tuple[list[str], object]] = {}  # language -> (ids in other languages, their vectors)
+
+    def nearest(cids: list[str], lang: str):
+        if lang not in others:
+            ids = [r.id for r in rows.values() if r.lang != lang]
+            others[lang] = (ids, np.vstack([_vectors(rows, ids[i : i + block * 8], embedder)
+                                            for i in range(0, len(ids), block * 8)]) if ids else None)
+        ids, matrix = others[lang]
+        if not ids:
+            return {c: (None, 0.0) for c in cids}
+        sims = _vectors(rows, cids, embedder) @ matrix.T
+        top = sims.argmax(axis=1)
+        return {c: (ids[j], float(sims[k, j])) for k, (c, j) in enumerate(zip(cids, top.tolist()))}
+
+    return nearest
+
+
+def _nearest_chroma(rows, store: VectorStore, embedder, block: int):
+    def nearest(cids: list[str], lang: str):
+        out = {}
+        for c, hits in zip(cids, store.query_many(_vectors(rows, cids, embedder), 3, where={"lang": {"$ne": lang}})):
+            hits = [(h, s) for h, s in hits if h in rows]  # Chroma may hold a killed run's vectors
+            out[c] = hits[0] if hits else (None, 0.0)
+        return out
+
+    return nearest
+
+
 def load_bm25(rows) -> bm25mod.BM25:
     """BM25 over catalog rows (their stored terms: nothing is tokenised again)."""
-    index = bm25mod.BM25()
-    for r in rows:
-        index.add(r.id, r.terms.split())
-    return index
+    rows = list(rows)
+    return bm25mod.BM25.build([r.id for r in rows], [r.terms for r in rows])

@@ -25,6 +25,7 @@ from qa.errors import StoreError
 T = TypeVar("T")
 BATCH = 1000  # ids per request: well under Chroma's max batch size, small enough for one HTTP body
 CONNECT_TIMEOUT = 5.0  # seconds; the chromadb HTTP client has no timeout at all by default
+QUERY_BATCH = 256  # query vectors per request
 REQUEST_TIMEOUT = 60.0  # seconds to read or write one request: a hung server must not hang the Index
 
 
@@ -138,14 +139,36 @@ class VectorStore:
         return self._run("read", call)
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """The n nearest chunks (fewer if the collection, or the filter, holds fewer; [] when empty)."""
+        return self.query_many([vector], n, where)[0]
+
+    def query_many(self, vectors, n: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+        """`query` for many vectors, QUERY_BATCH per request. There is no count() first to cap n:
+        chromadb 1.5 returns what it has when n exceeds it, and counting cost 10 ms a query at 100k
+        chunks (bench/results/patches-use-v3-100k.json); tests/test_chroma_server.py checks both stores."""
+        if n < 1 or len(vectors) == 0:
+            return [[] for _ in range(len(vectors))]
+
         def call(col):
-            k = min(n, col.count())
-            if k <= 0:
-                return []
-            r = col.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"])
-            return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
+            out = []
+            for i in range(0, len(vectors), QUERY_BATCH):
+                part = [np.asarray(v, dtype=np.float32).tolist() for v in vectors[i : i + QUERY_BATCH]]
+                r = col.query(query_embeddings=part, n_results=n, where=where, include=["distances"])
+                out += [[(cid, 1.0 - float(d)) for cid, d in zip(ids, ds)] for ids, ds in zip(r["ids"], r["distances"])]
+            return out
 
         return self._run("query", call)
+
+    def warm(self) -> None:
+        """Load the collection's vector index now (the first query otherwise pays for it: 0.5 s at 100k
+        chunks): one query with a stored vector. Chroma works outside the GIL, so a thread can do this
+        while the catalog is read. Failures are left for the real queries to report."""
+        try:
+            got = self._run("read", lambda col: col.get(limit=1, include=["embeddings"]))
+            if len(got["embeddings"]):
+                self.query(np.asarray(got["embeddings"][0]), 1)
+        except Exception:
+            pass
 
     def count(self) -> int:
         return self._run("read", lambda col: col.count())

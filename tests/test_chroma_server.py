@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.api import Index  # first: importing index.store before qa is a circular import (see ingest.py)
@@ -179,6 +180,22 @@ def test_remove_deletes_the_vectors_on_the_server(idx, server):
     idx.add([doc.path])  # put it back for the tests that follow
     assert check.existing(ids) == set(ids)
     assert answer_shape(idx.ask(WGIG)) == answer
+
+
+@pytest.mark.parametrize("where", ["server", "embedded"])
+def test_a_query_for_more_than_there_is_returns_what_there_is(server, tmp_path, where):
+    """VectorStore.query asks Chroma for n without counting first: an empty collection gives [], a
+    small one all it has, on the server as in the embedded store."""
+    store = VectorStore(tmp_path / "chroma", f"empty-{where}", server.url if where == "server" else "")
+    v = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    assert store.query(v, 5) == [] and store.query(v, 5, where={"lang": {"$ne": "en"}}) == []
+    assert store.query_many([v, v], 5) == [[], []] and store.query_many([], 5) == []
+    store.upsert(["a", "b"], np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), [{"lang": "en"}, {"lang": "fr"}])
+    assert [cid for cid, _ in store.query(v, 5)] == ["a", "b"]
+    assert store.query(v, 5, where={"lang": {"$ne": "en"}}) == [("b", pytest.approx(0.0, abs=1e-6))]
+    many = store.query_many([v] * 300, 1)  # more than one request's worth (QUERY_BATCH)
+    assert len(many) == 300 and all(hits[0][0] == "a" for hits in many)
+    assert store.query(v, 0) == []
 
 
 def test_an_index_on_a_dead_port_fails_naming_the_url(tmp_path):
