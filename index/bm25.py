@@ -5,7 +5,9 @@ dropped, Snowball-stemmed in the passage's language, then accent-folded ("diffé
 "differentes" meet). A question is stemmed with both stemmers, since it may be in either language.
 
 The index is updated in place on add/remove (no rebuild per query); the catalog stores each chunk's
-terms so a restart rebuilds it without re-tokenising.
+terms so a restart rebuilds it without re-tokenising, with ``BM25.build``: all postings at once, in
+numpy (100k chunks: 0.5 s instead of 2.8 s adding them one by one). Postings built that way live in
+two flat arrays; chunks added later go to per-term lists; a term's postings are both, joined.
 """
 from __future__ import annotations
 
@@ -64,11 +66,46 @@ class BM25:
         self.pos: dict[str, int] = {}
         self._len: list[int] = []
         self._alive: list[bool] = []
-        self._post: dict[str, tuple[list[int], list[int]]] = {}
+        self._base = (np.zeros(0, np.int64), np.zeros(0, np.float32))  # (chunk, tf) of every term, by term
+        self._span: dict[str, tuple[int, int]] = {}  # term -> its slice of _base
+        self._post: dict[str, tuple[list[int], list[int]]] = {}  # added since: term -> (chunks, tfs)
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._total = 0
         self._docs: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.RLock()
+
+    @classmethod
+    def build(cls, ids: list[str], terms: list[str], **kw) -> "BM25":
+        """An index of chunks whose terms are given as space-separated strings (as the catalog stores
+        them), built at once: the same scores as adding them one by one."""
+        index = cls(**kw)
+        if not ids:
+            return index
+        words = " ".join(terms).split()
+        lens = np.fromiter((t.count(" ") + 1 if t else 0 for t in terms), np.int64, len(terms))
+        if lens.sum() != len(words):  # not single-space separated after all
+            lens = np.fromiter((len(t.split()) for t in terms), np.int64, len(terms))
+        vocab = {w: i for i, w in enumerate(dict.fromkeys(words))}
+        term_of = np.fromiter(map(vocab.__getitem__, words), np.int64, len(words))
+        chunk_of = np.repeat(np.arange(len(ids), dtype=np.int64), lens)
+        pairs, tf = np.unique(term_of * len(ids) + chunk_of, return_counts=True)  # sorted by term, then chunk
+        term_ids = pairs // len(ids)
+        starts = np.flatnonzero(np.r_[True, term_ids[1:] != term_ids[:-1]])
+        ends = np.r_[starts[1:], len(pairs)]
+        names = list(vocab)
+        index._base = (pairs % len(ids), tf.astype(np.float32))
+        index._span = {names[t]: (a, b) for t, a, b in zip(term_ids[starts].tolist(), starts.tolist(), ends.tolist())}
+        index.ids = list(ids)
+        index.pos = {cid: i for i, cid in enumerate(index.ids)}
+        index._len = lens.tolist()
+        index._alive = [True] * len(ids)
+        index._total = int(lens.sum())
+        if len(index.pos) < len(ids):  # an id twice: keep its last terms, as add() would
+            for i, cid in enumerate(ids):
+                if index.pos[cid] != i:
+                    index._alive[i] = False
+                    index._total -= index._len[i]
+        return index
 
     def __len__(self):
         return len(self.pos)
@@ -92,7 +129,12 @@ class BM25:
 
     def knows(self, term: str) -> bool:
         """Whether any indexed passage has this (stemmed) term."""
-        return term in self._post
+        with self._lock:
+            if term not in self._post and term not in self._span:
+                return False
+            if len(self.pos) == len(self.ids):  # nothing removed
+                return True
+            return bool(self._doc_arrays()[1][self._postings(term)[0]].any())
 
     def remove(self, chunk_id: str) -> None:
         with self._lock:
@@ -114,10 +156,11 @@ class BM25:
             lens, alive = self._doc_arrays()
             scores = np.zeros(len(self.ids), dtype=np.float32)
             for t in dict.fromkeys(terms):
-                if t not in self._post:
+                if t not in self._post and t not in self._span:
                     continue
                 idx, tf = self._postings(t)
-                idf = math.log(1 + (N - len(idx) + 0.5) / (len(idx) + 0.5))
+                df = len(idx) if N == len(self.ids) else int(alive[idx].sum())  # removed chunks do not count
+                idf = math.log(1 + (N - df + 0.5) / (df + 0.5))
                 denom = tf + self.k1 * (1 - self.b + self.b * lens[idx] / avgdl)
                 scores[idx] += idf * tf * (self.k1 + 1) / denom
             scores[~alive] = 0
@@ -134,23 +177,42 @@ class BM25:
             self._docs = (np.asarray(self._len, dtype=np.float32), np.asarray(self._alive, dtype=bool))
         return self._docs
 
-    def _postings(self, t: str) -> tuple[np.ndarray, np.ndarray]:
-        if t not in self._arrays:
-            idx, tf = self._post[t]
-            self._arrays[t] = (np.asarray(idx, dtype=np.int64), np.asarray(tf, dtype=np.float32))
-        return self._arrays[t]
+    def _postings(self, t: str, keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        got = self._arrays.get(t)
+        if got is None:
+            idx, tf = [], []
+            if t in self._span:
+                a, b = self._span[t]
+                idx.append(self._base[0][a:b])
+                tf.append(self._base[1][a:b])
+            if t in self._post:
+                idx.append(np.asarray(self._post[t][0], dtype=np.int64))
+                tf.append(np.asarray(self._post[t][1], dtype=np.float32))
+            got = (np.concatenate(idx), np.concatenate(tf)) if len(idx) > 1 else (idx[0], tf[0])
+            if keep:
+                self._arrays[t] = got
+        return got
 
     def _compact(self) -> None:
         """Drop removed chunks' postings once they are 30% of the index."""
-        keep = [i for i, a in enumerate(self._alive) if a]
-        remap = {old: new for new, old in enumerate(keep)}
-        post = {}
-        for t, (idx, tf) in self._post.items():
-            pairs = [(remap[i], f) for i, f in zip(idx, tf) if i in remap]
-            if pairs:
-                post[t] = ([p[0] for p in pairs], [p[1] for p in pairs])
+        keep = np.flatnonzero(np.asarray(self._alive, dtype=bool))
+        remap = np.full(len(self.ids), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        idx_parts, tf_parts, span, at = [], [], {}, 0
+        for t in set(self._span) | set(self._post):
+            idx, tf = self._postings(t, keep=False)
+            new = remap[idx]
+            alive = new >= 0
+            if alive.any():
+                idx_parts.append(new[alive])
+                tf_parts.append(tf[alive])
+                span[t] = (at, at + len(idx_parts[-1]))
+                at += len(idx_parts[-1])
+        self._base = (np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64),
+                      np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32))
+        self._span, self._post = span, {}
         self.ids = [self.ids[i] for i in keep]
         self._len = [self._len[i] for i in keep]
         self._alive = [True] * len(keep)
         self.pos = {cid: i for i, cid in enumerate(self.ids)}
-        self._post, self._arrays, self._docs = post, {}, None
+        self._arrays, self._docs = {}, None

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import app
-from index import ingest
+from index import bm25, ingest
 from index.catalog import Catalog
 from index.chunker import chunk
 from index.loader import read_text
@@ -91,6 +91,41 @@ def test_reindexing_adds_updates_removes_and_skips(tmp_path):
 
     reopened = Index(tmp_path / "home", embedder=EMBEDDER)  # what the next process sees
     assert consistent(reopened) == expected_ids([one, three, five, seven])
+
+
+def test_bm25_built_at_start_scores_as_the_one_kept_in_place(tmp_path):
+    """A restart builds BM25 at once from the catalog (BM25.build); after adds, an update and a
+    removal it ranks and scores as the index that was updated in place."""
+    src = tmp_path / "docs"
+    one, three, four, five = copy_case_studies(src)
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    idx.add([src])
+    three.write_text(three.read_text(encoding="utf-8") + "\nA paragraph added later about election integrity.\n",
+                     encoding="utf-8")
+    idx.add([src])
+    idx.remove(four)
+    reopened = Index(tmp_path / "home", embedder=EMBEDDER)
+    for q in ("election integrity paragraph", "open source licenses", "Qui protège les infrastructures ?", "zzz"):
+        terms = bm25.query_terms(q)
+        live, built = idx.bm25.search(terms, 20), reopened.bm25.search(terms, 20)
+        assert [c for c, _ in live] == [c for c, _ in built]
+        assert [s for _, s in live] == pytest.approx([s for _, s in built], rel=1e-5)
+        assert all(idx.bm25.knows(t) == reopened.bm25.knows(t) for t in terms)
+
+
+def test_translations_are_paired_across_runs(tmp_path):
+    """A chunk and its translation are linked both ways, also when the translation comes in a later run."""
+    en, fr = tmp_path / "en.md", tmp_path / "fr.md"
+    en.write_bytes((PARIS / "en" / "case-study-principle-5.md").read_bytes())
+    fr.write_bytes((PARIS / "fr" / "case-study-principle-5.md").read_bytes())
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    idx.add([en])
+    assert not any(r.twin for r in idx.catalog.chunks())
+    idx.add([fr])
+    rows = {r.id: r for r in idx.catalog.chunks()}
+    pairs = {(r.id, r.twin) for r in rows.values() if r.twin}
+    assert pairs and all((b, a) in pairs and rows[a].lang != rows[b].lang for a, b in pairs)
+    assert len({b for _, b in pairs}) == len(pairs)  # nobody's translation twice
 
 
 def test_keep_missing_keeps_documents_of_deleted_files(tmp_path):
