@@ -9,7 +9,7 @@ documents do not say, and offers the closest passages as "maybe related" only if
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +77,7 @@ class Sentence:
     text: str
     score: float = 0.0
     source: str = ""  # the text the offsets index (the file's, or the chunk's padded to its offset)
+    vec: np.ndarray | None = field(default=None, compare=False, repr=False)  # its embedding, once scored
 
 
 def is_heading(s: str) -> bool:
@@ -164,8 +165,30 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
         value += TYPE_BONUS if types and has_type(s.text, types) else 0.0
         value += CROSS_LINGUAL_SENTENCE_BONUS if qlang and s.cand.row.lang != qlang else 0.0
-        out.append(Sentence(s.cand, s.start, s.end, s.text, value, s.source))
-    return sorted(out, key=lambda s: -s.score)
+        out.append(Sentence(s.cand, s.start, s.end, s.text, value, s.source, v))
+    out.sort(key=lambda s: -s.score)
+    return prefer_question_language(out, qlang)
+
+
+def prefer_question_language(ranked: list[Sentence], qlang: str) -> list[Sentence]:
+    """When the best sentence is in the other language and a translation of it in the question's
+    language is among the candidates (seed 000 says everything twice), quote the translation: the
+    bonus that lets other-language sentences compete must not push out the question's own language."""
+    if not qlang or not ranked or ranked[0].cand.row.lang == qlang or ranked[0].vec is None:
+        return ranked
+    best = ranked[0]
+    for i, s in enumerate(ranked[1:], 1):
+        if s.cand.row.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= TRANSLATION_SIMILARITY:
+            return [replace(s, score=best.score)] + ranked[1:i] + ranked[i + 1 :] + [best]
+    return ranked
+
+
+def _translates(a: Sentence, b: Sentence) -> bool:
+    return (a.cand.row.lang != b.cand.row.lang and a.vec is not None and b.vec is not None
+            and float(a.vec @ b.vec) >= TRANSLATION_SIMILARITY)
+
+
+TRANSLATION_SIMILARITY = 0.86  # e5-small cosine of a sentence and its translation (index.ingest.TWIN_MIN_SIMILARITY)
 
 
 def _neighbour(text: str, start: int, end: int, after: bool) -> tuple[int, int] | None:
@@ -241,8 +264,12 @@ def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate],
     chosen = [window(ranked[0])]
     for s in ranked[1:]:
         if s.score >= chosen[0].score - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
+            first = chosen[0].cand.row
+            quoted = [r for r in ranked if r.cand.row.path == first.path and chosen[0].start <= r.start and r.end <= chosen[0].end]
+            if s.cand.row.id == first.twin or s.cand.row.twin == first.id or any(_translates(s, r) for r in quoted):
+                continue  # a translation of what the first quote says adds nothing
             s = window(s)
-            if s.cand.row.path == chosen[0].cand.row.path and s.start < chosen[0].end and chosen[0].start < s.end:
+            if s.cand.row.path == first.path and s.start < chosen[0].end and chosen[0].start < s.end:
                 continue  # inside the first quote's window
             chosen.append(s)
             break

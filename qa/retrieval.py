@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense vectors and BM25, fused, one language per passage.
 
 Fusion is a weighted sum of z-scores (each side's scores standardised over its own top 50). It beat
-reciprocal rank fusion on both the seeds and the Paris Call sets (README, "Choosing the fusion"):
-a confident BM25 match counts for more than its rank alone says. When a passage and its translation
+reciprocal rank fusion on both the seeds and the Paris Call sets (README, "Choosing the settings"):
+a confident BM25 match counts for more than its rank alone says. A passage in the other language is
+scored by the dense side alone (BM25 cannot match across languages). When a passage and its translation
 are both indexed (seed 000, the Paris Call), the one in the question's language is returned in the
 other's place, so the same text is never cited twice as if it were two sources.
 """
@@ -36,19 +37,29 @@ class Candidate:
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],
-         dense_weight: float = DENSE_WEIGHT, sparse_weight: float = SPARSE_WEIGHT) -> list[Candidate]:
-    """Weighted sum of each side's z-scores; a passage found by one side only gets that side's part."""
-    score: dict[str, float] = {}
-    for w, hits in ((dense_weight, dense), (sparse_weight, sparse)):
+         dense_weight: float = DENSE_WEIGHT, sparse_weight: float | None = None, qlang: str = "") -> list[Candidate]:
+    """Weighted sum of each side's z-scores; a passage found by one side only gets that side's part.
+
+    BM25 cannot match a question with a passage in the other language (only names and numbers are
+    shared), so with `qlang`, a passage in another language that the dense side found is scored from
+    the dense side alone, weighted by both weights: it competes on what can judge it.
+    """
+    sparse_weight = SPARSE_WEIGHT if sparse_weight is None else sparse_weight
+    z: list[dict[str, float]] = []
+    for hits in (dense, sparse):
         hits = [h for h in hits if h[0] in rows]
-        if not hits or w == 0:
-            continue
         values = np.array([v for _, v in hits], dtype=np.float64)
-        mu, sd = values.mean(), values.std() + 1e-9
-        for cid, v in hits:
-            score[cid] = score.get(cid, 0.0) + w * (v - mu) / sd
+        mu, sd = (values.mean(), values.std() + 1e-9) if hits else (0.0, 1.0)
+        z.append({cid: (v - mu) / sd for cid, v in hits})
+    dz, sz = z
+    score: dict[str, float] = {}
+    for cid in dz.keys() | sz.keys():
+        if qlang and cid in dz and rows[cid].lang != qlang:
+            score[cid] = (dense_weight + sparse_weight) * dz[cid]
+        else:
+            score[cid] = dense_weight * dz.get(cid, 0.0) + sparse_weight * sz.get(cid, 0.0)
     d, s = dict(dense), dict(sparse)
-    order = sorted(score, key=lambda c: -score[c])
+    order = sorted(score, key=lambda c: (-score[c], c))
     return [Candidate(rows[c], score[c], d.get(c, 0.0), s.get(c, 0.0)) for c in order]
 
 
@@ -78,6 +89,6 @@ def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM2
              for cid, sim in store.query(qvec, depth)]
     dense.sort(key=lambda h: -h[1])
     sparse = bm25.search(bm25mod.query_terms(question), depth)
-    cands = fuse(dense, sparse, rows)
+    cands = fuse(dense, sparse, rows, qlang=qlang)
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

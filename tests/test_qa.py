@@ -58,6 +58,17 @@ def test_english_question_about_seed_000_cites_the_english_half_only(seeds_index
     assert not any(seeds_index.rows[i].twin in ids for i in ids)
 
 
+@pytest.mark.parametrize("question", [
+    "Will the number of members of the Inter-governmental Bureau change?",
+    "When will the first Prepcom of Phase II take place?",
+    "Is the ITU's February meeting on Internet governance part of the WSIS process?",
+])
+def test_an_english_answer_about_seed_000_quotes_english_and_not_its_french_translation(seeds_index, question):
+    ans = seeds_index.ask(question)
+    assert ans.answered and ans.citations, ans.text
+    assert [c.passage.lang for c in ans.citations] == ["en"] * len(ans.citations), ans.text
+
+
 @pytest.mark.parametrize("question,lang", [
     ("What is the capital of Australia?", "en"),
     ("Quelle est la recette de la tarte Tatin ?", "fr"),
