@@ -23,7 +23,16 @@ from pathlib import Path
 
 import qa.config  # noqa: F401  (offline + no telemetry, before gradio is imported)
 
-import gradio as gr
+# Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for a monitoring
+# dashboard we do not use: 9 ms per answer at first, 28 ms once 10,000 answers are kept (more than our
+# own ask), and memory that grows with them. Keep 100 events and summarise them once in a million.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")
+# Gradio switches matplotlib's backend around every event; named here, matplotlib need not load pyplot
+# to find out which it is (150 ms and ~30 MB on the first answer)
+os.environ.setdefault("MPLBACKEND", "agg")
+
+import gradio as gr  # noqa: E402
 
 from index.loader import SUFFIXES, Unreadable, read_text
 from qa.api import Index, default_index

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -148,20 +149,25 @@ def verify(ans: Answer) -> None:
     """Check every quote against its source file at its offsets, so no quote is shown unverified.
 
     Raises StaleSourceError (naming the file) when a file changed or vanished since it was indexed.
+    A file is decoded again only when its size or modification time changed (a PDF takes long to read).
     """
-    from index.loader import read_text
-
-    texts: dict[str, str] = {}
     for c in ans.citations:
         src = c.passage.source
         try:
-            if src not in texts:
-                texts[src] = read_text(Path(src)).text
+            st = Path(src).stat()
+            text = _decoded(src, st.st_mtime_ns, st.st_size)
         except Exception as e:
             raise StaleSourceError(f"{src} cannot be read any more ({e}); run `qa index` again or `qa remove` it") from e
-        if texts[src][c.start : c.end] != c.quote:
+        if text[c.start : c.end] != c.quote:
             raise StaleSourceError(f"{src} changed since it was indexed, so its quote [{c.n}] cannot be verified; "
                                    "run `qa index` on it again")
+
+
+@lru_cache(maxsize=32)
+def _decoded(path: str, mtime_ns: int, size: int) -> str:
+    from index.loader import read_text
+
+    return read_text(Path(path)).text
 
 
 def _last_user_turn(history) -> str:
