@@ -161,7 +161,10 @@ class Build:
 
     def _run(self):
         try:
-            self.index = self.factory(progress=self._progress)
+            index = self.factory(progress=self._progress)
+            self._progress(self.total, self.total, "loading the models")
+            index.warm()  # the first question then waits for no model to load
+            self.index = index
         except Exception as e:  # shown on the page instead of a dead UI
             self.error = e
 

@@ -52,6 +52,14 @@ class Index:
             self.rows = {r.id: r for r in self.catalog.chunks()}
             self.bm25 = ingest.load_bm25(self.rows.values())  # from the rows just read, not a second read
 
+    def warm(self) -> None:
+        """Load now what the first question would otherwise wait for: the language detector (2-3 s
+        of CPU for lingua's models), the embedding model and Chroma's vector index. The web app calls it
+        once the index is open, so its first user gets an answer as fast as the next ones."""
+        detect("Quel est le sujet de ce texte ?")
+        self.embedder.inner.embed_batch(["warm up"], "query")
+        self.store.warm()
+
     # -- documents ---------------------------------------------------------------------------
     def add(self, paths, progress=None, prune: bool = True) -> ingest.Report:
         """Index files and folders (.txt .md .html .pdf .docx). Unchanged files are skipped, changed ones
