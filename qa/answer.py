@@ -212,15 +212,17 @@ def window(s: Sentence) -> Sentence:
     if not text:
         return s
     a, b = s.start, s.end
-    if text[a:b].rstrip().endswith(":"):
+    if WINDOW_LEAD and text[a:b].rstrip().endswith(":"):
         first = True  # the block may start after a blank line; it ends at the next one
         while (nxt := _neighbour(text, a, b, after=True)) and nxt[1] - a <= WINDOW_CHARS:
             if not first and "\n\n" in text[b : nxt[0]]:
                 break
             b, first = nxt[1], False
-    elif WINDOW_NEXT:
-        nxt = _neighbour(text, a, b, after=True)
-        if nxt and "\n\n" not in text[b : nxt[0]] and nxt[1] - a <= WINDOW_CHARS and not is_heading(text[nxt[0] : nxt[1]]):
+    else:
+        for _ in range(WINDOW_NEXT):
+            nxt = _neighbour(text, a, b, after=True)
+            if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > WINDOW_CHARS or is_heading(text[nxt[0] : nxt[1]]):
+                break
             b = nxt[1]
     if WINDOW_PREV and not _ends(text[s.start : s.end]):
         prv = _neighbour(text, a, b, after=False)
@@ -238,8 +240,9 @@ def _ends(s: str) -> bool:
 
 
 WINDOW_CHARS = 400  # the longest quote a window makes
-WINDOW_NEXT = True
-WINDOW_PREV = True
+WINDOW_NEXT = 1  # sentences quoted after the best one, in its paragraph
+WINDOW_PREV = True  # an unpunctuated line (letterhead, address) takes the line before
+WINDOW_LEAD = True  # a lead-in ending with ':' takes the block after it
 
 
 def unknown_names(question: str, knows) -> list[str]:

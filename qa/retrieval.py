@@ -22,6 +22,7 @@ DENSE_WEIGHT, SPARSE_WEIGHT = 1.0, 0.75  # chosen with `qa eval` on the seeds an
 # e5 scores a passage in the question's language higher than an equally good translation; this much
 # cosine is added to passages in the other language before fusing (chosen on the same sets)
 CROSS_LINGUAL_BONUS = 0.02
+OTHER_LANGUAGE_DENSE_ONLY = True  # a passage in the other language is scored by the dense side alone (fuse)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,6 @@ def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM2
              for cid, sim in store.query(qvec, depth)]
     dense.sort(key=lambda h: -h[1])
     sparse = bm25.search(bm25mod.query_terms(question), depth)
-    cands = fuse(dense, sparse, rows, qlang=qlang)
+    cands = fuse(dense, sparse, rows, qlang=qlang if OTHER_LANGUAGE_DENSE_ONLY else "")
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

@@ -258,3 +258,12 @@ def test_answers_that_follow_the_sentence_matching_the_question_are_quoted(seeds
     assert ans.answered and expected in " ".join(ans.text.split()), ans.text
     html = ans._repr_html_()
     assert "<mark>" in html
+
+
+def test_the_example_in_the_types_docstring_holds():
+    import doctest
+
+    import qa.types
+
+    result = doctest.testmod(qa.types)
+    assert result.attempted == 3 and result.failed == 0

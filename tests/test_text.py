@@ -54,6 +54,11 @@ def test_sentences_keep_exact_offsets_and_abbreviations():
     ("Quelles conditions la société civile pose-t-elle pour participer à la Phase II ?", "fr"),
     ("Wer leitete die Arbeitsgruppe für Internet-Verwaltung?", "de"),
     ("¿Quién presidió el grupo de trabajo sobre la gobernanza de Internet?", "es"),
+    # names say nothing of the language around them (PIAF questions lingua gave to English or Italian)
+    ("Quel est la appartenance du virus Coxsackie B ?", "fr"),
+    ("À partir de quelle moment du championnat l'équipe du FC Internazionale Milano est elle en tête ?", "fr"),
+    ("A quoi jouent Lincoln et Edward Dickinson Baker ?", "fr"),
+    ("Who chaired the WGIG?", "en"),
 ])
 def test_question_language(text, lang):
     assert detect(text) == lang
