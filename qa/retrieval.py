@@ -43,7 +43,9 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
 
     BM25 cannot match a question with a passage in the other language (only names and numbers are
     shared), so with `qlang`, a passage in another language that the dense side found is scored from
-    the dense side alone, weighted by both weights: it competes on what can judge it.
+    the dense side alone, weighted by both weights: it competes on what can judge it. Not when its
+    document has a translation indexed (some of its chunks have twins): there the version in the
+    question's language should win, and BM25 helps it to.
     """
     sparse_weight = SPARSE_WEIGHT if sparse_weight is None else sparse_weight
     z: list[dict[str, float]] = []
@@ -54,14 +56,27 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
         z.append({cid: (v - mu) / sd for cid, v in hits})
     dz, sz = z
     score: dict[str, float] = {}
+    translated = _translated_files(rows) if qlang else set()
     for cid in dz.keys() | sz.keys():
-        if qlang and cid in dz and rows[cid].lang != qlang:
+        if qlang and cid in dz and rows[cid].lang != qlang and rows[cid].path not in translated:
             score[cid] = (dense_weight + sparse_weight) * dz[cid]
         else:
             score[cid] = dense_weight * dz.get(cid, 0.0) + sparse_weight * sz.get(cid, 0.0)
     d, s = dict(dense), dict(sparse)
     order = sorted(score, key=lambda c: (-score[c], c))
     return [Candidate(rows[c], score[c], d.get(c, 0.0), s.get(c, 0.0)) for c in order]
+
+
+_translated: tuple[dict, set[str]] = ({}, set())
+
+
+def _translated_files(rows: dict[str, ChunkRow]) -> set[str]:
+    """Paths of the documents with at least one chunk linked to its translation (computed once per
+    rows mapping: the index replaces it whenever documents change)."""
+    global _translated
+    if _translated[0] is not rows:
+        _translated = (rows, {r.path for r in rows.values() if r.twin})
+    return _translated[1]
 
 
 def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str,
