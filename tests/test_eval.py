@@ -1,9 +1,9 @@
 """The evaluation harness, and the seeds dev set as a regression guard.
 
-The floors sit a little under what `qa eval seeds` measured when the harness landed (eval/REPORT.md):
-R@1 0.86, R@5 1.00, answer accuracy 0.50, answered 0.92, abstained 0.83 (an hour earlier, before
-retrieval changes: 0.81, 0.98, 0.47, 0.86, 0.83). Citation exactness has no slack: every quote must be
-the source file's text at its offsets.
+The floors sit a little under what `qa eval seeds` measures now (eval/REPORT.md): R@1 0.89, R@5 1.00,
+answer accuracy 0.61, answered 0.94, abstained 0.83, cross-lingual R@1 0.69 (when the harness landed:
+0.86, 1.00, 0.50, 0.92, 0.83, 0.56). Citation exactness has no slack: every quote must be the source
+file's text at its offsets.
 
 The index and its embedding cache are built in temporary folders: tests never touch the user's
 eval workdir (~/.cache/bilingual-qa-eval).
@@ -19,7 +19,8 @@ from qa.evaluate import REPO, contains_answer, evaluate, load_set, plot, read_qu
 from qa.errors import ConfigError
 from qa.types import Passage
 
-FLOORS = {"r1": 0.80, "rk": 0.95, "answer_accuracy": 0.45, "answered": 0.85, "abstained": 0.75}
+FLOORS = {"r1": 0.85, "rk": 0.95, "answer_accuracy": 0.55, "answered": 0.90, "abstained": 0.75,
+          "crosslingual_r1": 0.62}
 SYSTEMS = ("ours", "bm25", "dense", "llama-index")
 
 
@@ -96,6 +97,12 @@ def test_every_citation_is_verbatim_at_its_offsets(seeds_report):
 def test_retrieval_stays_above_its_floor(seeds_report, metric):
     ours = seeds_report.subset("all").score("ours")
     assert getattr(ours, metric) >= FLOORS[metric], ours
+
+
+@pytest.mark.slow
+def test_crosslingual_retrieval_stays_above_its_floor(seeds_report):
+    """English questions answered only in the French seeds: the weakest subset, guarded on its own."""
+    assert seeds_report.subset("crosslingual").score("ours").r1 >= FLOORS["crosslingual_r1"]
 
 
 @pytest.mark.slow
