@@ -56,6 +56,8 @@ def cmd_ask(args) -> int:
     question = " ".join(args.question)
     if question == "-":
         question = sys.stdin.read()
+    if not question.strip():  # before the seeds are indexed on a first run, not after
+        raise QuestionError("the question is empty: type a question about your documents")
     if args.home:
         idx = _index(args)
         if len(idx) == 0:
