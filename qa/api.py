@@ -43,8 +43,10 @@ class Index:
         self.catalog = Catalog(home / f"catalog-{embedder_slug(self.embedder.name)}.sqlite")
         self.store = VectorStore(home / "chroma", self.embedder.name, self.settings.chroma_url)
         self._lock = threading.RLock()
-        # Chroma loads its vector index in the background while BM25 is built (cold start, README)
-        threading.Thread(target=self.store.warm, name="chroma-warm", daemon=True).start()
+        # Chroma loads its vector index in the background while BM25 is built (cold start, README).
+        # Not a daemon: a process that exits while Chroma's native code runs in a daemon thread is
+        # killed by a segmentation fault at shutdown (`qa list` did, every time); Python joins it first.
+        threading.Thread(target=self.store.warm, name="chroma-warm").start()
         self._reload()
 
     def _reload(self) -> None:

@@ -192,6 +192,11 @@ def test_cli_index_ask_json_and_errors(tmp_path):
     removed = run_cli("remove", str(SEEDS / SEED_002), home=home)
     assert removed.returncode == 0 and "removed" in removed.stdout
     assert "1 documents" in run_cli("list", home=home).stdout
+    # commands that open the index and return at once exit cleanly, every time (a daemon thread in
+    # Chroma's native code made `qa list` end in a segmentation fault)
+    for _ in range(3):
+        listed = run_cli("list", home=home)
+        assert listed.returncode == 0, (listed.returncode, listed.stderr[-500:])
 
 
 def test_notebook_api_over_the_default_index_of_the_seeds():
