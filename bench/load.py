@@ -41,6 +41,9 @@ def free_port() -> int:
 
 def serve(home: str, port: int, concurrency: int, embedder: str) -> None:
     """The server process: app.main's setup, with the concurrency limit and data folder given."""
+    import faulthandler
+
+    faulthandler.enable()  # a crash in native code (Chroma, an embedder) leaves its stacks in the log
     import app
     from qa import Index
     from qa.config import SEEDS_DIR
@@ -114,13 +117,20 @@ def slope(samples: list[tuple[float, float]]) -> float:
 
 
 def one_setting(concurrency: int, a, questions: list[str], novel, log) -> dict:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    server = subprocess.Popen([sys.executable, "-m", "bench.load", "--serve", "--home", str(a.home), "--port", str(port),
-                               "--concurrency", str(concurrency), "--embedder", a.embedder],
-                              cwd=ROOT, stdout=log, stderr=log)
+    for attempt in range(3):  # Gradio's launch gives up when its own first request to the server is
+        port = free_port()    # slow ("localhost is not accessible"), which happens on a loaded machine
+        url = f"http://127.0.0.1:{port}/"
+        server = subprocess.Popen([sys.executable, "-m", "bench.load", "--serve", "--home", str(a.home), "--port",
+                                   str(port), "--concurrency", str(concurrency), "--embedder", a.embedder],
+                                  cwd=ROOT, stdout=log, stderr=log)
+        try:
+            wait_up(url, server)
+            break
+        except RuntimeError:
+            if server.poll() is None or attempt == 2:
+                server.kill()
+                raise
     try:
-        wait_up(url, server)
         t = time.perf_counter()
         warm = connect(url)
         warm_errors = [e for e in (ask(warm, q, 600) for q in questions) if e]

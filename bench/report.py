@@ -126,7 +126,8 @@ def markdown(data: dict, load: dict | None) -> str:
                 name += f" (ingest resumed with {ing['seeded_cache_rows']:,} cached embeddings: its speed is no measurement)"
             lines.append(
                 f"| {r['embedder']} | {n:,} | {name} | {_f(per_s, 2)} | {_f(ing['ratio_to_raw'], 2)}"
-                f"{_mark(ing['ratio_to_raw'], t['ingest_ratio'], below=False)} ({_f(model_share(ing), 2)}) "
+                f"{'' if ing.get('seeded_cache_rows') else _mark(ing['ratio_to_raw'], t['ingest_ratio'], below=False)} "
+                f"({_f(model_share(ing), 2)}) "
                 f"| {_f(ret['p50_ms'])}{_mark(ret['p50_ms'], t['retrieve_p50_ms']) if big else ''} / "
                 f"{_f(ret['p95_ms'])}{_mark(ret['p95_ms'], t['retrieve_p95_ms']) if big else ''} "
                 f"| {_f(rep.get('p50_ms'), 1)} | {_f(ask.get('p50_ms'))} / {_f(ask.get('p95_ms'))} "
