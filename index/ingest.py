@@ -39,6 +39,14 @@ from .store import VectorStore
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, what is being done)
 TWIN_MIN_SIMILARITY = 0.86  # e5-small cosine between a passage and its translation; see README "Parallel passages"
+# per model: cosines live on each model's own scale. UN dev set, 400 sentence pairs: a translation's cosine
+# (p10 / p50) and the best wrong one (p50 / p90) are e5-small 0.89 / 0.92 and 0.85 / 0.89; use-v3 0.65 /
+# 0.80 and 0.38 / 0.55. Other models (minilm is English-only: 0.22 / 0.44) keep the conservative 0.86.
+TWIN_MIN_SIMILARITY_OF = {"e5-small": 0.86, "use-v3": 0.6}
+
+
+def twin_min_similarity(embedder) -> float:
+    return TWIN_MIN_SIMILARITY_OF.get(getattr(embedder, "name", ""), TWIN_MIN_SIMILARITY)
 PAIR_FROM = "pair_from"  # meta key: indexed_at from which documents still await translation pairing
 
 
@@ -218,7 +226,7 @@ def remove(path: str, catalog: Catalog, store: VectorStore, index: bm25mod.BM25)
 
 def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embedder, block: int = 1024) -> int:
     """Link each new chunk to its translation, if the index has one: the mutual nearest neighbour in
-    the other language, above TWIN_MIN_SIMILARITY. Retrieval then cites one of the two, not both.
+    the other language, above the model's TWIN_MIN_SIMILARITY_OF. Retrieval then cites one of the two, not both.
 
     Nearest neighbours are found by exact search in numpy when the new chunks are a good share of the
     index (a first indexing: 10k chunks paired in ~1 s), else by Chroma queries, many per call (a few
@@ -241,7 +249,8 @@ def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embe
                 best.update(nearest(group[i : i + block], lang))
 
     find(todo)
-    candidates = [(c, best[c][0]) for c in todo if best[c][0] is not None and best[c][1] >= TWIN_MIN_SIMILARITY
+    threshold = twin_min_similarity(embedder)
+    candidates = [(c, best[c][0]) for c in todo if best[c][0] is not None and best[c][1] >= threshold
                   and 0.5 <= len(rows[c].text) / len(rows[best[c][0]].text) <= 2.0]
     find([other for _, other in candidates])
     pairs, taken = [], set()

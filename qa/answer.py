@@ -17,6 +17,7 @@ import numpy as np
 
 from index import bm25 as bm25mod
 from index.chunker import clean
+from index.ingest import twin_min_similarity
 from index.sentences import sentences
 
 from .retrieval import Candidate
@@ -167,10 +168,10 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         value += CROSS_LINGUAL_SENTENCE_BONUS if qlang and s.cand.row.lang != qlang else 0.0
         out.append(Sentence(s.cand, s.start, s.end, s.text, value, s.source, v))
     out.sort(key=lambda s: -s.score)
-    return prefer_question_language(out, qlang)
+    return prefer_question_language(out, qlang, twin_min_similarity(embedder))
 
 
-def prefer_question_language(ranked: list[Sentence], qlang: str) -> list[Sentence]:
+def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: float) -> list[Sentence]:
     """When the best sentence is in the other language and a translation of it in the question's
     language is among the candidates (seed 000 says everything twice), quote the translation: the
     bonus that lets other-language sentences compete must not push out the question's own language."""
@@ -178,17 +179,16 @@ def prefer_question_language(ranked: list[Sentence], qlang: str) -> list[Sentenc
         return ranked
     best = ranked[0]
     for i, s in enumerate(ranked[1:], 1):
-        if s.cand.row.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= TRANSLATION_SIMILARITY:
+        if s.cand.row.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= similarity:
             return [replace(s, score=best.score)] + ranked[1:i] + ranked[i + 1 :] + [best]
     return ranked
 
 
-def _translates(a: Sentence, b: Sentence) -> bool:
+def _translates(a: Sentence, b: Sentence, similarity: float) -> bool:
+    """Is one sentence the other's translation? The cosine above which the index links translated
+    passages (index.ingest.TWIN_MIN_SIMILARITY_OF: per model)."""
     return (a.cand.row.lang != b.cand.row.lang and a.vec is not None and b.vec is not None
-            and float(a.vec @ b.vec) >= TRANSLATION_SIMILARITY)
-
-
-TRANSLATION_SIMILARITY = 0.86  # e5-small cosine of a sentence and its translation (index.ingest.TWIN_MIN_SIMILARITY)
+            and float(a.vec @ b.vec) >= similarity)
 
 
 def _neighbour(text: str, start: int, end: int, after: bool) -> tuple[int, int] | None:
@@ -269,7 +269,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate],
         if s.score >= chosen[0].score - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
             first = chosen[0].cand.row
             quoted = [r for r in ranked if r.cand.row.path == first.path and chosen[0].start <= r.start and r.end <= chosen[0].end]
-            if s.cand.row.id == first.twin or s.cand.row.twin == first.id or any(_translates(s, r) for r in quoted):
+            if s.cand.row.id == first.twin or s.cand.row.twin == first.id or any(_translates(s, r, twin_min_similarity(embedder)) for r in quoted):
                 continue  # a translation of what the first quote says adds nothing
             s = window(s)
             if s.cand.row.path == first.path and s.start < chosen[0].end and chosen[0].start < s.end:

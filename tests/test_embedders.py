@@ -66,3 +66,16 @@ def test_store_names_are_valid_for_chroma_and_distinct(name, tmp_path):
     VectorStore(tmp_path / "chroma", name)  # Chroma accepts the collection name
     assert collection_name("e5-small") == "chunks-e5-small" and embedder_slug("minilm") == "minilm"
     assert embedder_slug(name) != embedder_slug(name + "-other")
+
+
+def test_with_use_v3_the_two_halves_of_seed_000_are_linked_and_the_question_language_wins(tmp_path):
+    """Translation pairing on USE's own cosine scale (0.6; 0.86 is e5's): with e5's threshold USE
+    linked almost none, and an English question got French passages of seed 000 beside English ones."""
+    idx = Index(tmp_path, embedder="use-v3")
+    idx.add([SEEDS / SEED_000])
+    english = [r for r in idx.rows.values() if r.lang == "en"]
+    linked = [r for r in english if r.twin and idx.rows[r.twin].lang == "fr"]
+    assert len(linked) >= 0.7 * len(english), (len(linked), len(english))
+    for question, lang in [("When will the first Prepcom of Phase II take place?", "en"),
+                           ("Quand aura lieu le premier Prepcom de la Phase II ?", "fr")]:
+        assert idx.retrieve(question, k=1)[0].lang == lang
