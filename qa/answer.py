@@ -32,6 +32,11 @@ SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close t
 MIN_SENTENCE_CHARS = 25
 MIN_FACT_CHARS = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
 RANK_BONUS = 0.1  # the best passage's sentences get this much, the second's half, ...
+# the quote around the best sentence (window(); chosen with eval/sweep.py, README)
+WINDOW_CHARS = 400  # the longest quote a window makes
+WINDOW_NEXT = 1  # sentences quoted after the best one, in its paragraph
+WINDOW_PREV = True  # an unpunctuated line (letterhead, address) takes the line before
+WINDOW_LEAD = True  # a lead-in ending with ':' takes the block after it
 
 MESSAGES = {
     "en": {"lead": "According to the documents: ", "in": " (in {lang})", "none":
@@ -231,18 +236,8 @@ def window(s: Sentence) -> Sentence:
     return Sentence(s.cand, a, b, text[a:b], s.score, text)
 
 
-def _is_item(s: str) -> bool:
-    return re.match(r"\s*(?:[-•*–·]\s|\d+[.)]\s|[a-z]\)\s)", s) is not None
-
-
 def _ends(s: str) -> bool:
     return s.rstrip()[-1:] in ".!?»”\"'…;:"
-
-
-WINDOW_CHARS = 400  # the longest quote a window makes
-WINDOW_NEXT = 1  # sentences quoted after the best one, in its paragraph
-WINDOW_PREV = True  # an unpunctuated line (letterhead, address) takes the line before
-WINDOW_LEAD = True  # a lead-in ending with ':' takes the block after it
 
 
 def unknown_names(question: str, knows) -> list[str]:
