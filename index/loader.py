@@ -16,6 +16,7 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .readers import BY_SUFFIX, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
@@ -94,6 +95,19 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         while len(_cache) > CACHE_DOCS:
             _cache.popitem(last=False)
     return doc
+
+
+def read_current(path: str | Path) -> SourceText:
+    """read_text for a file that was indexed and is read again on every answer (to split its sentences,
+    verify a quote, show the context): while its size and modification time are unchanged, the same
+    SourceText, without reading or hashing the bytes again. Raises as read_text does."""
+    st = Path(path).stat()
+    return _read_unchanged(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_unchanged(path: str, mtime_ns: int, size: int) -> SourceText:
+    return read_text(Path(path))
 
 
 def line_of(text: str, offset: int) -> int:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -119,20 +117,12 @@ def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
     return out
 
 
-@lru_cache(maxsize=64)
-def _read(path: str, mtime: float):
-    from index.loader import read_text
-
-    try:
-        return read_text(Path(path))
-    except Exception:  # moved or unreadable since indexing: fall back to the chunk text
-        return None
-
-
 def _source(path: str):
+    from index.loader import read_current
+
     try:
-        return _read(path, Path(path).stat().st_mtime)
-    except OSError:
+        return read_current(path)
+    except Exception:  # moved or unreadable since indexing: fall back to the chunk text
         return None
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from index.catalog import Catalog
 from index.chunker import clean
 from index.embedders import CachedEmbedder, get_embedder
 from index.lang import NAMES, SUPPORTED, detect
+from index.loader import read_current
 from index.store import VectorStore, embedder_slug
 
 from . import answer as answering
@@ -164,20 +164,12 @@ def verify(ans: Answer) -> None:
     for c in ans.citations:
         src = c.passage.source
         try:
-            st = Path(src).stat()
-            text = _decoded(src, st.st_mtime_ns, st.st_size)
+            text = read_current(src).text
         except Exception as e:
             raise StaleSourceError(f"{src} cannot be read any more ({e}); run `qa index` again or `qa remove` it") from e
         if text[c.start : c.end] != c.quote:
             raise StaleSourceError(f"{src} changed since it was indexed, so its quote [{c.n}] cannot be verified; "
                                    "run `qa index` on it again")
-
-
-@lru_cache(maxsize=32)
-def _decoded(path: str, mtime_ns: int, size: int) -> str:
-    from index.loader import read_text
-
-    return read_text(Path(path)).text
 
 
 def _last_user_turn(history) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 from .types import Answer, Citation, Passage
 
@@ -23,10 +22,10 @@ CONTEXT_CHARS = 300  # shown before and after the passage, from the same file
 
 
 def _source_text(path: str) -> str | None:
-    from index.loader import read_text
+    from index.loader import read_current
 
     try:
-        return read_text(Path(path)).text
+        return read_current(path).text
     except Exception:  # the file moved since indexing: show the passage alone
         return None
 
