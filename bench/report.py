@@ -99,6 +99,17 @@ def _f(v, nd=0) -> str:
     return "–" if v is None else f"{v:,.{nd}f}"
 
 
+def _system_rows(data: dict):
+    """(run, system name, its results, ingest, retrieve, repeat, ask, chunks) for every system measured."""
+    for r in data["runs"]:
+        for key, name in SYSTEMS.items():
+            s = r.get(key)
+            if s:
+                ing = s["ingest"]
+                yield (r, name, s, ing, s["retrieve"], s.get("retrieve_repeat", {}), s.get("ask", {}),
+                       ing.get("chunks", ing.get("nodes")))
+
+
 def markdown(data: dict, load: dict | None) -> str:
     if load and "settings" in load:  # a load.json of one run, as first written
         load = {"runs": [load]}
@@ -110,30 +121,24 @@ def markdown(data: dict, load: dict | None) -> str:
              "| embedder | chunks | system | ingest chunks/s | × raw (model share) | retrieve p50 / p95 ms | repeat p50 ms "
              "| ask p50 / p95 ms | cold start s | peak RSS MB (serve / ingest) | hit@5 | load avg |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in data["runs"]:
-        for key, name in SYSTEMS.items():
-            s = r.get(key)
-            if not s:
-                continue
-            ing, ret, rep, ask = s["ingest"], s["retrieve"], s.get("retrieve_repeat", {}), s.get("ask", {})
-            per_s = ing.get("chunks_per_s", ing.get("nodes_per_s"))
-            n = ing.get("chunks", ing.get("nodes"))
-            big = r["size"] >= 100_000
-            patched = [p for p, key in (("prefetch", "prefetch"), ("bulk upsert", "bulk_upsert"),
-                                        ("batched pairing", "batched_pairing")) if ing.get(key)]
-            name += f" (ingest patched: {' + '.join(patched)})" if patched else ""
-            if ing.get("seeded_cache_rows"):
-                name += f" (ingest resumed with {ing['seeded_cache_rows']:,} cached embeddings: its speed is no measurement)"
-            lines.append(
-                f"| {r['embedder']} | {n:,} | {name} | {_f(per_s, 2)} | {_f(ing['ratio_to_raw'], 2)}"
-                f"{'' if ing.get('seeded_cache_rows') else _mark(ing['ratio_to_raw'], t['ingest_ratio'], below=False)} "
-                f"({_f(model_share(ing), 2)}) "
-                f"| {_f(ret['p50_ms'])}{_mark(ret['p50_ms'], t['retrieve_p50_ms']) if big else ''} / "
-                f"{_f(ret['p95_ms'])}{_mark(ret['p95_ms'], t['retrieve_p95_ms']) if big else ''} "
-                f"| {_f(rep.get('p50_ms'), 1)} | {_f(ask.get('p50_ms'))} / {_f(ask.get('p95_ms'))} "
-                f"| {_f(s['cold_start']['median_s'], 1)}{_mark(s['cold_start']['median_s'], t['cold_s'])} "
-                f"| {_f(s['peak_rss_mb'])}{_mark(s['peak_rss_mb'], t['rss_mb']) if big else ''} / "
-                f"{_f(ing.get('peak_rss_mb'))} | {_f(ret.get('hit5'), 2)} | {_f(s['loadavg_during_queries'], 1)} |")
+    for r, name, s, ing, ret, rep, ask, n in _system_rows(data):
+        per_s = ing.get("chunks_per_s", ing.get("nodes_per_s"))
+        big = r["size"] >= 100_000
+        patched = [p for p, key in (("prefetch", "prefetch"), ("bulk upsert", "bulk_upsert"),
+                                    ("batched pairing", "batched_pairing")) if ing.get(key)]
+        name += f" (ingest patched: {' + '.join(patched)})" if patched else ""
+        if ing.get("seeded_cache_rows"):
+            name += f" (ingest resumed with {ing['seeded_cache_rows']:,} cached embeddings: its speed is no measurement)"
+        lines.append(
+            f"| {r['embedder']} | {n:,} | {name} | {_f(per_s, 2)} | {_f(ing['ratio_to_raw'], 2)}"
+            f"{'' if ing.get('seeded_cache_rows') else _mark(ing['ratio_to_raw'], t['ingest_ratio'], below=False)} "
+            f"({_f(model_share(ing), 2)}) "
+            f"| {_f(ret['p50_ms'])}{_mark(ret['p50_ms'], t['retrieve_p50_ms']) if big else ''} / "
+            f"{_f(ret['p95_ms'])}{_mark(ret['p95_ms'], t['retrieve_p95_ms']) if big else ''} "
+            f"| {_f(rep.get('p50_ms'), 1)} | {_f(ask.get('p50_ms'))} / {_f(ask.get('p95_ms'))} "
+            f"| {_f(s['cold_start']['median_s'], 1)}{_mark(s['cold_start']['median_s'], t['cold_s'])} "
+            f"| {_f(s['peak_rss_mb'])}{_mark(s['peak_rss_mb'], t['rss_mb']) if big else ''} / "
+            f"{_f(ing.get('peak_rss_mb'))} | {_f(ret.get('hit5'), 2)} | {_f(s['loadavg_during_queries'], 1)} |")
     lines += ["", "\"× raw\": ingest speed over the bare embedder's, timed on 300 of the corpus's chunk texts before and "
               "after the ingest (their mean); \"model share\": the share of the ingest's time spent in the model, the "
               "same ratio when the load does not change in between (it does not see a model slowed by small batches: see "
@@ -149,13 +154,8 @@ def markdown(data: dict, load: dict | None) -> str:
               "| embedder | chunks | system | ingest chunks per CPU-s | × raw (CPU) | retrieve CPU p50 / p95 ms "
               "| repeat CPU p50 ms | ask CPU p50 / p95 ms | cold start CPU s |",
               "|---|---|---|---|---|---|---|---|---|"]
-    for r in data["runs"]:
-        for key, name in SYSTEMS.items():
-            s = r.get(key)
-            if not s or "cpu_p50_ms" not in s["retrieve"]:
-                continue
-            ing, ret, rep, ask = s["ingest"], s["retrieve"], s.get("retrieve_repeat", {}), s.get("ask", {})
-            n = ing.get("chunks", ing.get("nodes"))
+    for r, name, s, ing, ret, rep, ask, n in _system_rows(data):
+        if "cpu_p50_ms" in ret:
             lines.append(
                 f"| {r['embedder']} | {n:,} | {name} | {_f(n / ing['cpu_s'] if 'cpu_s' in ing else None, 2)} | {_f(ing.get('cpu_ratio_to_raw'), 2)} "
                 f"| {_f(ret.get('cpu_p50_ms'))} / {_f(ret.get('cpu_p95_ms'))} | {_f(rep.get('cpu_p50_ms'), 1)} "
