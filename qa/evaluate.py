@@ -40,6 +40,8 @@ from .config import SEEDS_DIR, Settings
 from .errors import ConfigError, SourceError
 from .types import Answer, Passage
 
+from .eval_output import plot  # noqa: F401  (re-exported: qa.evaluate.plot)
+
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf", "tatoeba", "un")
 DEPTH = 10  # passages retrieved per question and system: MRR@10
@@ -165,6 +167,8 @@ class Report:
         return out
 
     def __str__(self) -> str:
+        from .eval_output import format_report
+
         return format_report(self)
 
 
@@ -261,6 +265,8 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     name = str(set_name_or_path)
     s = Settings.from_env(embedder=embedder, **settings)
     if name in ("tatoeba", "un"):
+        from .eval_pairs import evaluate_pairs
+
         return evaluate_pairs(name, s.embedder, cache, k, limit, progress)
     es = load_set(name, workdir, docs, full)
     key = f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}"
@@ -420,104 +426,6 @@ def _bar(items, progress: bool, desc: str, unit: str = "question"):
 def _say(progress: bool, message: str) -> None:
     if progress:
         print(message, file=sys.stderr)
-
-
-# -- sentence pairs (tatoeba, un): the embedder alone --------------------------------------------
-PAIRS = {"tatoeba": ("tatoeba-fra-eng", "tatoeba.fra-eng.eng", "tatoeba.fra-eng.fra"),
-         "un": ("un-parallel-devset", "UNv1.0.devset.en", "UNv1.0.devset.fr")}
-
-
-def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int | None = None,
-                   progress: bool = False) -> Report:
-    """For each of the first `limit` sentences, is its translation the nearest of all the other side's?
-
-    Two ways to embed: both sides as passages (how the index pairs translated chunks) and the source
-    as a query (how a question meets a passage). A duplicate sentence counts as its own translation.
-    """
-    from index.chunker import clean
-    from index.embedders import CachedEmbedder, get_embedder
-
-    folder, en_file, fr_file = PAIRS[name]
-    t0 = perf_counter()
-    texts = {lang: _need(shared_dir() / "eval" / folder / f).read_text("utf-8").splitlines()[:limit]
-             for lang, f in (("en", en_file), ("fr", fr_file))}
-    emb = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
-    n = len(texts["en"])
-    bar = _bar(range(4 * n), progress, f"embedding {name}", "sentence")
-    vec = {}
-    for lang in ("en", "fr"):
-        for kind in ("passage", "query"):
-            vec[lang, kind] = emb.embed([clean(t) for t in texts[lang]], kind, progress=getattr(bar, "update", None))
-    if progress:
-        bar.close()
-    subsets = []
-    for src, dst in (("fr", "en"), ("en", "fr")):
-        targets = [clean(t) for t in texts[dst]]
-        scores = []
-        for system, kind in (("passage-passage", "passage"), ("query-passage", "query")):
-            top = np.argsort(-(vec[src, kind] @ vec[dst, "passage"].T), axis=1)[:, :DEPTH]
-            ranks = [next((j for j, c in enumerate(row, 1) if targets[c] == targets[i]), None)
-                     for i, row in enumerate(top)]
-            scores.append(Scores(system, *_rank_metrics(ranks, k)))
-        subsets.append(Subset(f"{src}→{dst}", n, n, tuple(scores)))
-    info = f"{n} sentence pairs; embedder {embedder}; the other side's {n} sentences are the candidates"
-    systems = ("passage-passage", "query-passage")
-    return Report(name, embedder, k, systems, tuple(subsets), (), info, perf_counter() - t0)
-
-
-# -- output ---------------------------------------------------------------------------------------
-def _f(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None else f"{x:.{digits}f}"
-
-
-def format_report(r: Report) -> str:
-    w = max(len(s) for s in r.systems) + 2
-    lines = [f"{r.set}: {r.info}; {r.seconds:.0f} s", "",
-             f"{'retrieval':<14}{'n':>5}  " + "".join(f"{s:<{max(w, 22)}}" for s in r.systems),
-             f"{'':<14}{'':>5}  " + f"{'R@1':>6}{f'R@{r.k}':>6}{'MRR':>6}{'':<{max(w, 22) - 18}}" * len(r.systems)]
-    for s in r.subsets:
-        lines.append(f"{s.name:<14}{s.n_answerable:>5}  " + "".join(
-            f"{_f(x.r1):>6}{_f(x.rk):>6}{_f(x.mrr):>6}{'':<{max(w, 22) - 18}}" for x in s.scores))
-    if any(s.answered is not None for s in r.subsets):
-        lines += ["", f"{'answers':<14}{'n':>5}{'accuracy':>10}{'answered':>10}{'abstained':>11}"
-                      f"{'citations exact':>17}{'cited chars':>13}{'top in q lang':>15}"]
-        for s in r.subsets:
-            exact = f"{_f(s.citation_exactness)} ({s.citations})"
-            lines.append(f"{s.name:<14}{s.n:>5}{_f(s.answer_accuracy):>10}{_f(s.answered):>10}{_f(s.abstained):>11}"
-                         f"{exact:>17}{_f(s.mean_cited_chars, 0):>13}{_f(s.top_in_question_lang):>15}")
-        lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
-                     "abstained: of the unanswerable")
-    if r.latency_ms:
-        lines += ["", "latency per question (ms): "
-                  + "; ".join(f"{what} p50 {a:.0f} p95 {b:.0f}" for what, a, b in r.latency_ms)]
-    return "\n".join(lines)
-
-
-def plot(r: Report, path: str | Path) -> Path:
-    """Bars of R@1 and R@k per subset (question language, cross-lingual) and system, as a PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    subsets = [s for s in r.subsets if s.n_answerable]
-    fig = Figure(figsize=(max(6.0, 1.2 * len(subsets) * (1 + len(r.systems) / 4) + 1.5), 6.4), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 1, sharex=True)
-    x, width = np.arange(len(subsets)), 0.8 / len(r.systems)
-    for ax, metric, label in zip(axes, ("r1", "rk"), ("R@1", f"R@{r.k}")):
-        for i, system in enumerate(r.systems):
-            values = [getattr(s.score(system), metric) for s in subsets]
-            bars = ax.bar(x + (i - (len(r.systems) - 1) / 2) * width, values, width, label=system)
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-        ax.set_xticks(x, [f"{s.name}\n(n={s.n_answerable})" for s in subsets])
-        ax.set_ylim(0, 1.08)
-        ax.set_ylabel(label)
-        ax.grid(axis="y", alpha=0.3)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(r.systems), fontsize=8)
-    fig.suptitle(f"{r.set}: R@1 and R@{r.k} per subset (embedder {r.embedder})", fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
 
 
 # -- the command ----------------------------------------------------------------------------------
