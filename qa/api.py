@@ -51,8 +51,13 @@ class Index:
 
     def _reload(self) -> None:
         with self._lock:
-            self.rows = {r.id: r for r in self.catalog.chunks()}
+            self._read_rows()
             self.bm25 = ingest.load_bm25(self.rows.values())  # from the rows just read, not a second read
+
+    def _read_rows(self) -> None:
+        """The catalog's chunk rows, and the documents with a translation indexed (retrieval.fuse)."""
+        self.rows = {r.id: r for r in self.catalog.chunks()}
+        self.translated = frozenset(r.path for r in self.rows.values() if r.twin)
 
     def warm(self) -> None:
         """Load now what the first question would otherwise wait for: the language detector (2-3 s
@@ -76,7 +81,7 @@ class Index:
             report = ingest.add(paths, self.catalog, self.store, self.embedder, self.bm25,
                                 chunk_chars=self.settings.chunk_chars,
                                 max_bytes=int(self.settings.max_file_mb * 1e6), progress=progress, prune=prune)
-            self.rows = {r.id: r for r in self.catalog.chunks()}
+            self._read_rows()
         return report
 
     def remove(self, path: str | Path) -> int:
@@ -86,7 +91,7 @@ class Index:
             if self.catalog.document(p) is None:
                 raise ConfigError(f"{path} is not in the index (see `qa list`)")
             n = ingest.remove(p, self.catalog, self.store, self.bm25)
-            self.rows = {r.id: r for r in self.catalog.chunks()}
+            self._read_rows()
         return n
 
     def documents(self):
@@ -115,7 +120,7 @@ class Index:
     def _candidates(self, q: str, qlang: str, n: int) -> tuple[np.ndarray, list[Candidate]]:
         qvec = self.embedder.embed([clean(q)], "query")[0]
         with self._lock:
-            cands = search(q, qvec, qlang, self.store, self.bm25, self.rows, n=n)
+            cands = search(q, qvec, qlang, self.store, self.bm25, self.rows, n=n, translated=self.translated)
             cands = [Candidate(c.row, c.score, c.dense or self._dense_of(qvec)(c.row.id), c.lexical) for c in cands]
         return qvec, cands
 

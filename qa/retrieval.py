@@ -38,14 +38,15 @@ class Candidate:
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],
-         dense_weight: float = DENSE_WEIGHT, sparse_weight: float | None = None, qlang: str = "") -> list[Candidate]:
+         dense_weight: float = DENSE_WEIGHT, sparse_weight: float | None = None, qlang: str = "",
+         translated: frozenset[str] = frozenset()) -> list[Candidate]:
     """Weighted sum of each side's z-scores; a passage found by one side only gets that side's part.
 
     BM25 cannot match a question with a passage in the other language (only names and numbers are
     shared), so with `qlang`, a passage in another language that the dense side found is scored from
     the dense side alone, weighted by both weights: it competes on what can judge it. Not when its
-    document has a translation indexed (some of its chunks have twins): there the version in the
-    question's language should win, and BM25 helps it to.
+    document has a translation indexed (`translated`: paths with chunks that have twins): there the
+    version in the question's language should win, and BM25 helps it to.
     """
     sparse_weight = SPARSE_WEIGHT if sparse_weight is None else sparse_weight
     z: list[dict[str, float]] = []
@@ -56,7 +57,6 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
         z.append({cid: (v - mu) / sd for cid, v in hits})
     dz, sz = z
     score: dict[str, float] = {}
-    translated = _translated_files(rows) if qlang else set()
     for cid in dz.keys() | sz.keys():
         if qlang and cid in dz and rows[cid].lang != qlang and rows[cid].path not in translated:
             score[cid] = (dense_weight + sparse_weight) * dz[cid]
@@ -65,18 +65,6 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
     d, s = dict(dense), dict(sparse)
     order = sorted(score, key=lambda c: (-score[c], c))
     return [Candidate(rows[c], score[c], d.get(c, 0.0), s.get(c, 0.0)) for c in order]
-
-
-_translated: tuple[dict, set[str]] = ({}, set())
-
-
-def _translated_files(rows: dict[str, ChunkRow]) -> set[str]:
-    """Paths of the documents with at least one chunk linked to its translation (computed once per
-    rows mapping: the index replaces it whenever documents change)."""
-    global _translated
-    if _translated[0] is not rows:
-        _translated = (rows, {r.path for r in rows.values() if r.twin})
-    return _translated[1]
 
 
 def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str,
@@ -99,12 +87,12 @@ def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str
 
 
 def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM25, rows: dict[str, ChunkRow],
-           n: int = 20, depth: int = 50) -> list[Candidate]:
+           n: int = 20, depth: int = 50, translated: frozenset[str] = frozenset()) -> list[Candidate]:
     """The n best candidates for a question, fused and de-duplicated across languages."""
     dense = [(cid, sim + (CROSS_LINGUAL_BONUS if cid in rows and rows[cid].lang != qlang else 0.0))
              for cid, sim in store.query(qvec, depth)]
     dense.sort(key=lambda h: -h[1])
     sparse = bm25.search(bm25mod.query_terms(question), depth)
-    cands = fuse(dense, sparse, rows, qlang=qlang if OTHER_LANGUAGE_DENSE_ONLY else "")
+    cands = fuse(dense, sparse, rows, qlang=qlang if OTHER_LANGUAGE_DENSE_ONLY else "", translated=translated)
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]
