@@ -143,6 +143,9 @@ def report_markdown(report) -> str:
     return "\n".join(lines)
 
 
+WAIT_FOR_BUILD = 20.0  # seconds a question or an upload waits for a build in progress before being told so
+
+
 class Build:
     """The index being built in the background, with progress the page can show."""
 
@@ -172,12 +175,14 @@ class Build:
         self.done, self.total, self.what = done, total, what
 
     def wait(self, timeout: float | None = None) -> Index:
+        """The index once built; a QAError saying how far the build is if it takes over `timeout` s."""
         self.start()
         self._thread.join(timeout)
         if self.error:
             raise self.error
         if self.index is None:
-            raise QAError("the index is still being built; try again in a moment")
+            raise QAError(f"the documents are still being indexed ({self.done}/{self.total or '?'} "
+                          f"files, {self.what}); ask again in a moment")
         return self.index
 
     def status(self) -> str:
@@ -203,7 +208,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
     def respond(message: str, history: list):
         history = list(history or [])
         try:
-            ans = build.wait().ask(message, history=history)
+            ans = build.wait(WAIT_FOR_BUILD).ask(message, history=history)
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
             history += ([{"role": "user", "content": shown}] if shown.strip() else [])
@@ -219,7 +224,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
     def ask_json(question: str) -> dict:
         """The cited answer as JSON (for gradio_client and other programs)."""
         try:
-            return build.wait().ask(question).to_dict()
+            return build.wait(WAIT_FOR_BUILD).ask(question).to_dict()
         except QAError as e:
             return {"error": str(e)}
 
@@ -232,7 +237,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
 
     def upload(files, progress=gr.Progress()):
         try:
-            idx = build.wait()
+            idx = build.wait(WAIT_FOR_BUILD)
         except QAError as e:
             return f"⚠️ {e}", *refresh()
         report = add_uploads(idx, files or [], lambda done, total, what: progress(
@@ -243,7 +248,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
         if not path:
             return "Choose a document to remove.", *refresh()
         try:
-            message = remove_document(build.wait(), path)
+            message = remove_document(build.wait(WAIT_FOR_BUILD), path)
         except QAError as e:
             message = f"⚠️ {e}"
         return message, *refresh()

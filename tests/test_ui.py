@@ -76,6 +76,38 @@ def client(app_url, tmp_path_factory):
     c.close()
 
 
+def test_a_question_asked_while_the_documents_are_indexed_is_told_so_then_answered(seeds_idx, monkeypatch):
+    """A build that takes long (here: held until released) does not hang the question: it is told
+    how far the indexing is, and answered once the index is ready."""
+    import threading
+
+    from gradio_client import Client
+
+    release = threading.Event()
+
+    def slow_factory(progress=None):
+        progress(1, 3, "000_44176cd855f9542d.txt")
+        release.wait(60)
+        return seeds_idx
+
+    monkeypatch.setattr(app, "WAIT_FOR_BUILD", 0.5)
+    demo = app.create_app(slow_factory)
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        c = Client(demo.local_url, verbose=False, analytics_enabled=False)
+        early = c.predict(PREPCOM_EN, api_name="/ask")
+        assert set(early) == {"error"}
+        assert "still being indexed (1/3 files" in early["error"], early
+        release.set()
+        monkeypatch.setattr(app, "WAIT_FOR_BUILD", 30.0)
+        late = c.predict(PREPCOM_EN, api_name="/ask")
+        assert late.get("answered") and late["citations"], late
+        c.close()
+    finally:
+        release.set()
+        demo.close()
+
+
 # -- gradio_client ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("question, lang, source, lead, quoted", [
