@@ -60,7 +60,7 @@ class Index:
         self.translated = frozenset(r.path for r in self.rows.values() if r.twin)
 
     def warm(self) -> None:
-        """Load now what the first question would otherwise wait for: the language detector (2-3 s
+        """Load now what the first question would otherwise wait for: the language detector (0.3-0.5 s
         of CPU for lingua's models), the embedding model and Chroma's vector index. The web app calls it
         once the index is open, so its first user gets an answer as fast as the next ones."""
         detect("Quel est le sujet de ce texte ?")
