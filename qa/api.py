@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index import ingest
+from index import lang as langid
 from index.catalog import Catalog
 from index.chunker import clean
 from index.embedders import CachedEmbedder, get_embedder
@@ -60,10 +61,11 @@ class Index:
         self.translated = frozenset(r.path for r in self.rows.values() if r.twin)
 
     def warm(self) -> None:
-        """Load now what the first question would otherwise wait for: the language detector (0.3-0.5 s
-        of CPU for lingua's models), the embedding model and Chroma's vector index. The web app calls it
+        """Load now what questions would otherwise wait for: the language detector's models (1.4-1.7 s
+        of CPU; a question loads the ones it needs, 0.3-0.5 s the first time), the embedding model and
+        Chroma's vector index. The web app calls it
         once the index is open, so its first user gets an answer as fast as the next ones."""
-        detect("Quel est le sujet de ce texte ?")
+        langid.warm()
         self.embedder.inner.embed_batch(["warm up"], "query")
         self.store.warm()
 
