@@ -13,6 +13,7 @@ SUPPORTED = ("en", "fr")
 NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
          "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
          "zh": "Chinese", "ja": "Japanese", "tr": "Turkish", "sv": "Swedish"}
+UNSPACED = ("zh", "ja")  # written without spaces between words
 SUSPECT_AT_LEAST = 0.05  # a first, rough pass (trigrams) names the other languages worth a close look
 OTHER_AT_LEAST = 0.8  # a close look among English, French and those: another language must reach this
 _lock = threading.Lock()
@@ -54,7 +55,8 @@ def detect(text: str, default: str = "en") -> str:
     suspects = tuple(c for c in NAMES if c not in SUPPORTED and rough.get(c, 0.0) >= SUSPECT_AT_LEAST)
     conf = confidences(text, SUPPORTED + suspects)
     best = max(conf, key=conf.get)
-    if best not in SUPPORTED and conf[best] >= OTHER_AT_LEAST and len(text.split()) >= 2:
+    words = len(text.split()) if best not in UNSPACED else len(text.strip()) // 2  # 2 characters a word
+    if best not in SUPPORTED and conf[best] >= OTHER_AT_LEAST and words >= 2:
         return best
     return "fr" if conf.get("fr", 0) > conf.get("en", 0) else "en"
 

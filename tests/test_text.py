@@ -54,6 +54,9 @@ def test_sentences_keep_exact_offsets_and_abbreviations():
     ("Quelles conditions la société civile pose-t-elle pour participer à la Phase II ?", "fr"),
     ("Wer leitete die Arbeitsgruppe für Internet-Verwaltung?", "de"),
     ("¿Quién presidió el grupo de trabajo sobre la gobernanza de Internet?", "es"),
+    ("Кто возглавлял рабочую группу по управлению интернетом?", "ru"),
+    ("谁主持了互联网治理工作组？", "zh"),  # no spaces between words: it was taken for one word, then English
+    ("作業部会の議長は誰でしたか？", "ja"),
     # names say nothing of the language around them (PIAF questions lingua gave to English or Italian)
     ("Quel est la appartenance du virus Coxsackie B ?", "fr"),
     ("À partir de quelle moment du championnat l'équipe du FC Internazionale Milano est elle en tête ?", "fr"),
