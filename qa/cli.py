@@ -14,7 +14,8 @@ from .config import help_table
 from .errors import ConfigError, QAError, QuestionError, SourceError, StoreError
 
 EPILOG = "configuration (environment variables):\n" + "\n".join(
-    f"  {name:<24} {help} (default: {default})" for name, default, help in help_table())
+    f"  {name:<24} {help}" + ("" if "(default" in help or default in ("", None) else f" (default: {default})")
+    for name, default, help in help_table())
 
 
 def _index(args):

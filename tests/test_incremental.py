@@ -238,6 +238,19 @@ def test_qa_index_help_documents_pruning_and_duplicates(capsys):
     assert "duplicate" in text and ".pdf" in text
 
 
+def test_qa_help_lists_every_setting_with_its_default_once(capsys):
+    from qa.config import help_table
+
+    with pytest.raises(SystemExit):
+        qa_main(["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    for name, default, _ in help_table():
+        line = next(ln for ln in lines if ln.strip().startswith(name + " "))
+        assert line.count("default") <= 2 and "(default: None)" not in line and "(default: )" not in line, line
+        if name == "QA_K":
+            assert line.endswith(f"(default: {default})"), line
+
+
 # -- killed with SIGKILL in the middle, then completed -----------------------------------------------
 
 def piaf_folder(folder: Path, n_files: int = 40, per_file: int = 4) -> list[Path]:
