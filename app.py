@@ -175,9 +175,10 @@ class Build:
         self.done, self.total, self.what = done, total, what
 
     def wait(self, timeout: float | None = None) -> Index:
-        """The index once built; a QAError saying how far the build is if it takes over `timeout` s."""
+        """The index once built; a QAError saying how far the build is if it takes over `timeout` s
+        (default WAIT_FOR_BUILD)."""
         self.start()
-        self._thread.join(timeout)
+        self._thread.join(WAIT_FOR_BUILD if timeout is None else timeout)
         if self.error:
             raise self.error
         if self.index is None:
@@ -208,7 +209,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
     def respond(message: str, history: list):
         history = list(history or [])
         try:
-            ans = build.wait(WAIT_FOR_BUILD).ask(message, history=history)
+            ans = build.wait().ask(message, history=history)
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
             history += ([{"role": "user", "content": shown}] if shown.strip() else [])
@@ -224,7 +225,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
     def ask_json(question: str) -> dict:
         """The cited answer as JSON (for gradio_client and other programs)."""
         try:
-            return build.wait(WAIT_FOR_BUILD).ask(question).to_dict()
+            return build.wait().ask(question).to_dict()
         except QAError as e:
             return {"error": str(e)}
 
@@ -237,7 +238,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
 
     def upload(files, progress=gr.Progress()):
         try:
-            idx = build.wait(WAIT_FOR_BUILD)
+            idx = build.wait()
         except QAError as e:
             return f"⚠️ {e}", *refresh()
         report = add_uploads(idx, files or [], lambda done, total, what: progress(
@@ -248,7 +249,7 @@ def create_app(index_factory=default_index) -> gr.Blocks:
         if not path:
             return "Choose a document to remove.", *refresh()
         try:
-            message = remove_document(build.wait(WAIT_FOR_BUILD), path)
+            message = remove_document(build.wait(), path)
         except QAError as e:
             message = f"⚠️ {e}"
         return message, *refresh()

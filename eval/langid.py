@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from functools import partial
 import sys
 from pathlib import Path
 
@@ -125,19 +126,20 @@ def en_fr_texts() -> dict[str, list[tuple[str, str]]]:
     return sets
 
 
+def old_confidences(text: str, *_ignored, **_also) -> dict[str, float]:
+    """What the detector weighed before: all 14 languages at high accuracy, in one pass."""
+    from index import lang
+    return lang.confidences(text, tuple(lang.NAMES))
+
+
 def old_detect():
     """The detector before: 14 languages, high accuracy, one step (as index/lang.py had it)."""
-    from lingua import Language, LanguageDetectorBuilder
-
     from index import lang
-    langs = [getattr(Language, name.upper()) for name in lang.NAMES.values()]
-    det = LanguageDetectorBuilder.from_languages(*langs).build()
 
     def detect(text: str, default: str = "en") -> str:
         if not any(ch.isalpha() for ch in text):
             return default
-        values = det.compute_language_confidence_values(lang._without_names(text))
-        conf = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
+        conf = old_confidences(lang._without_names(text))
         best = max(conf, key=conf.get)
         if best in lang.SUPPORTED or (conf[best] >= 0.5 and len(text.split()) >= 2):
             return best
@@ -149,18 +151,10 @@ def paragraph_tags() -> tuple[int, list[str]]:
     """Index-time tags (index.lang.tag_paragraphs) with the English+French detector they use now
     against the 14-language one they used before, over the paragraphs of the seeds, the Paris Call,
     the UDHR, the CIS corpus and PIAF: (paragraphs, the ones tagged differently)."""
-    from lingua import Language, LanguageDetectorBuilder
-
     from index import lang
     from index.chunker import paragraphs
     from index.loader import read_text
     shared = shared_dir()
-    old = LanguageDetectorBuilder.from_languages(
-        *(getattr(Language, name.upper()) for name in lang.NAMES.values())).build()
-
-    def old_confidences(text, *_args, **_kw):
-        return {v.language.iso_code_639_1.name.lower(): v.value
-                for v in old.compute_language_confidence_values(text)}
     docs = []
     for folder in (ROOT / "seeds", shared / "eval" / "paris-call", shared / "eval" / "udhr-en-fr",
                    shared / "eval" / "cis-internet-governance-en"):
@@ -173,7 +167,7 @@ def paragraph_tags() -> tuple[int, list[str]]:
     try:
         for texts in docs:
             new = lang.tag_paragraphs(texts)
-            lang.confidences = old_confidences
+            lang.confidences = partial(new_confidences, among=tuple(lang.NAMES))  # as before
             before = lang.tag_paragraphs(texts)
             lang.confidences = new_confidences
             count += len(texts)

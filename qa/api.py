@@ -63,8 +63,8 @@ class Index:
     def warm(self) -> None:
         """Load now what questions would otherwise wait for: the language detector's models (1.4-1.7 s
         of CPU; a question loads the ones it needs, 0.3-0.5 s the first time), the embedding model and
-        Chroma's vector index. The web app calls it
-        once the index is open, so its first user gets an answer as fast as the next ones."""
+        Chroma's vector index. The web app calls it once the index is open, so its first user gets an
+        answer as fast as the next ones."""
         langid.warm()
         self.embedder.inner.embed_batch(["warm up"], "query")
         self.store.warm()
