@@ -1,0 +1,106 @@
+"""The web UI's Documents tab: upload names made safe, uploads stored under the data folder and
+indexed (a damaged new version never replaces a good one), and its endpoints over the real Gradio server.
+
+Real parts: Chroma in temporary folders, the use-v3 embedder, the Gradio app on a free loopback port.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import app
+from qa import Index
+
+from .test_formats import PARIS, paris_call_pdf
+from .test_incremental import EMBEDDER, consistent
+
+
+@pytest.mark.parametrize("name,stored", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\win.ini", "win.ini"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..", "upload"),
+    (".bashrc", "bashrc"),
+    ("notes\x00.txt", "notes_.txt"),
+    ("rapport d’activité 2024.pdf", "rapport d’activité 2024.pdf"),
+    ("é" * 400 + ".docx", "é" * 57 + ".docx"),  # 120 bytes at most: é is 2 bytes in UTF-8
+])
+def test_upload_names_are_made_safe(name, stored):
+    got = app.safe_name(name)
+    assert got == stored
+    assert "/" not in got and "\\" not in got and not got.startswith(".") and len(got.encode()) <= app.NAME_CHARS
+
+
+def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
+    incoming = tmp_path / "browser"
+    incoming.mkdir()
+    good = incoming / "good.md"
+    good.write_bytes((PARIS / "en" / "case-study-principle-1.md").read_bytes())
+    long_name = "x" * 300 + ".pdf"
+    payloads = [
+        (good, "../../etc/passwd.md"),
+        (good, "../../etc/passwd"),
+        (paris_call_pdf(incoming / "appel.pdf"), long_name),
+        (incoming / "empty.txt", "empty.txt"),
+    ]
+    (incoming / "empty.txt").write_bytes(b"")
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    report = app.add_uploads(idx, payloads)
+    uploads = (tmp_path / "home" / "uploads").resolve()
+    assert sorted(Path(p).name for p in report.added) == sorted(["passwd.md", app.safe_name(long_name)])
+    assert all(Path(p).parent == uploads for p in report.added)
+    failed = dict(report.failed)
+    assert "unsupported file type (none)" in failed["passwd"] and failed["empty.txt"] == "is empty"
+    assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(".")) == sorted(
+        ["passwd.md", app.safe_name(long_name)])  # failures are not kept
+    assert not (tmp_path / "etc").exists()
+    markdown = app.report_markdown(report)
+    assert "⚠️ passwd unsupported file type" in markdown and "⚠️ empty.txt is empty" in markdown
+    assert [row[0] for row in app.documents_table(idx)] == sorted(["passwd.md", app.safe_name(long_name)])
+
+    # a damaged new version of an uploaded name does not replace the good one
+    broken = incoming / "broken.md"
+    broken.write_bytes(b"\x00\x01 not text")
+    again = app.add_uploads(idx, [(broken, "passwd.md")])
+    assert "binary" in dict(again.failed)["passwd.md"]
+    assert (uploads / "passwd.md").read_bytes() == good.read_bytes()
+    consistent(idx)
+
+    message = app.remove_document(idx, str(uploads / "passwd.md"))
+    assert message.startswith("Removed passwd.md") and not (uploads / "passwd.md").exists()
+    consistent(idx)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
+    """The Documents tab's endpoints, called as a browser's upload is: through the real Gradio server."""
+    import socket
+
+    from gradio_client import Client, handle_file
+
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    doc = tmp_path / "principe-5.md"
+    doc.write_bytes((PARIS / "fr" / "case-study-principle-5.md").read_bytes())
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really")
+    demo = app.create_app(lambda progress=None: idx)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=str(tmp_path / "dl"))
+        outcome, table, choices, status = client.predict([handle_file(str(doc)), handle_file(str(bad))],
+                                                         api_name="/upload")
+        assert "1 added" in outcome and "principe-5.md" in outcome and "⚠️ scan.pdf is not a readable PDF" in outcome
+        assert [row[0] for row in table["data"]] == ["principe-5.md"] and "from 1 documents" in status
+        stored = str((tmp_path / "home" / "uploads" / "principe-5.md").resolve())
+        assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
+        outcome, table, _, _ = client.predict(stored, api_name="/remove")
+        assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [["", "", "", ""]])
+        assert len(idx) == 0 and idx.store.count() == 0
+        client.close()
+    finally:
+        demo.close()
