@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from qa.evaluate import shared_dir  # noqa: E402
+from qa.eval_sets import shared_dir  # noqa: E402
 
 OTHER = {
     "de": ["Wer leitete die Arbeitsgruppe zur Internet-Governance?",

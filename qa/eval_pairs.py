@@ -7,7 +7,8 @@ from time import perf_counter
 
 import numpy as np
 
-from .evaluate import DEPTH, Report, Scores, Subset, _bar, _need, _rank_metrics, shared_dir
+from .eval_sets import _need, shared_dir
+from .evaluate import DEPTH, Report, Scores, Subset, _bar, _rank_metrics
 
 PAIRS = {"tatoeba": ("tatoeba-fra-eng", "tatoeba.fra-eng.eng", "tatoeba.fra-eng.fra"),
          "un": ("un-parallel-devset", "UNv1.0.devset.en", "UNv1.0.devset.fr")}
