@@ -19,19 +19,39 @@ import hashlib
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from qa.errors import ConfigError, MissingDependencyError
+from . import offline  # noqa: F401  (before any model or Chroma import)
+from .errors import ConfigError, MissingDependencyError
 
 Kind = Literal["query", "passage"]
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What an embedder's cosine scale means, measured per model (README, "Choosing the settings").
+
+    abstain_below: evidence (best sentence score) under which the extractive answer says the documents
+        do not say; e5-small 0.925 on the seeds dev set. Others have no measured value: 0.5 is a guess,
+        set QA_ABSTAIN_BELOW for them.
+    twin_min_similarity: cosine above which a passage and its mutual nearest neighbour in the other
+        language are linked as translations. UN dev set, 400 sentence pairs: a translation's cosine
+        (p10 / p50) and the best wrong one (p50 / p90) are e5-small 0.89 / 0.92 and 0.85 / 0.89; use-v3
+        0.65 / 0.80 and 0.38 / 0.55. Other models (minilm is English-only: 0.22 / 0.44) keep the
+        conservative 0.86, which links only near-identical text.
+    """
+    abstain_below: float = 0.5
+    twin_min_similarity: float = 0.86
+
+
 class Embedder(ABC):
     name: str = "?"
+    calibration: Calibration = Calibration()
 
     @abstractmethod
     def embed_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
@@ -48,6 +68,7 @@ class Embedder(ABC):
 
 class E5Small(Embedder):
     name = "e5-small"
+    calibration = Calibration(abstain_below=0.925, twin_min_similarity=0.86)
 
     def __init__(self):
         try:
@@ -69,6 +90,7 @@ class E5Small(Embedder):
 
 class UseV3(Embedder):
     name = "use-v3"
+    calibration = Calibration(twin_min_similarity=0.6)
 
     def __init__(self):
         try:
@@ -136,7 +158,7 @@ class CachedEmbedder(Embedder):
     across runs, re-indexing and rebuilt stores."""
 
     def __init__(self, inner: Embedder, path: Path):
-        self.inner, self.name = inner, inner.name
+        self.inner, self.name, self.calibration = inner, inner.name, inner.calibration
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")

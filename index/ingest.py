@@ -21,82 +21,22 @@ Decisions a user sees (also in `qa index --help`):
 """
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-
-from qa.errors import SourceError
 
 from . import bm25 as bm25mod
 from .catalog import Catalog, DocRow
 from .chunker import Chunk, chunk, clean
 from .loader import SUFFIXES, SourceText, Unreadable, read_text
 from .store import VectorStore
+from .report import Report
+from .walk import collect
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, what is being done)
-TWIN_MIN_SIMILARITY = 0.86  # e5-small cosine between a passage and its translation; see README "Parallel passages"
-# per model: cosines live on each model's own scale. UN dev set, 400 sentence pairs: a translation's cosine
-# (p10 / p50) and the best wrong one (p50 / p90) are e5-small 0.89 / 0.92 and 0.85 / 0.89; use-v3 0.65 /
-# 0.80 and 0.38 / 0.55. Other models (minilm is English-only: 0.22 / 0.44) keep the conservative 0.86.
-TWIN_MIN_SIMILARITY_OF = {"e5-small": 0.86, "use-v3": 0.6}
-
-
-def twin_min_similarity(embedder) -> float:
-    return TWIN_MIN_SIMILARITY_OF.get(getattr(embedder, "name", ""), TWIN_MIN_SIMILARITY)
 PAIR_FROM = "pair_from"  # meta key: indexed_at from which documents still await translation pairing
-
-
-@dataclass
-class Report:
-    """What an indexing run did. ``failed`` and ``skipped`` carry (path, reason) for the user."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # gone from disk, or now a duplicate
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported types, duplicates
-    chunks: int = 0  # chunks written in this run
-
-    def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
-                 f"{len(self.unchanged)} unchanged", f"{len(self.skipped)} skipped", f"{len(self.failed)} failed",
-                 f"{self.chunks} chunks written"]
-        lines = [", ".join(parts)]
-        lines += [f"  removed: {p}" for p in self.removed]
-        lines += [f"  failed: {p}: {why}" for p, why in self.failed]
-        lines += [f"  skipped: {p}: {why}" for p, why in self.skipped]
-        return "\n".join(lines)
-
-
-def collect(paths: list[str | Path], report: Report, suffixes=SUFFIXES) -> list[Path]:
-    """Expand folders into supported files. A missing path is an error (nothing is indexed)."""
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise SourceError(f"no such file or folder: {', '.join(missing)}")
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for n in sorted(names):
-                    f = Path(root) / n
-                    if n.startswith("."):
-                        continue
-                    if f.suffix.lower() in suffixes:
-                        files.append(f)
-                    else:
-                        report.skipped.append((str(f), f"unsupported file type {f.suffix or '(none)'}"))
-        elif p.suffix.lower() in suffixes:
-            files.append(p)
-        else:
-            report.failed.append((str(p), f"unsupported file type {p.suffix or '(none)'}; "
-                                          f"supported: {', '.join(sorted(suffixes))}"))
-    return list(dict.fromkeys(f.resolve() for f in files))
 
 
 def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM25, *, chunk_chars: int,
@@ -226,7 +166,7 @@ def remove(path: str, catalog: Catalog, store: VectorStore, index: bm25mod.BM25)
 
 def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embedder, block: int = 1024) -> int:
     """Link each new chunk to its translation, if the index has one: the mutual nearest neighbour in
-    the other language, above the model's TWIN_MIN_SIMILARITY_OF. Retrieval then cites one of the two, not both.
+    the other language, above the model's calibrated twin_min_similarity. Retrieval then cites one of the two, not both.
 
     Nearest neighbours are found by exact search in numpy when the new chunks are a good share of the
     index (a first indexing: 10k chunks paired in ~1 s), else by Chroma queries, many per call (a few
@@ -249,7 +189,7 @@ def pair_translations(ids: list[str], catalog: Catalog, store: VectorStore, embe
                 best.update(nearest(group[i : i + block], lang))
 
     find(todo)
-    threshold = twin_min_similarity(embedder)
+    threshold = embedder.calibration.twin_min_similarity
     candidates = [(c, best[c][0]) for c in todo if best[c][0] is not None and best[c][1] >= threshold
                   and 0.5 <= len(rows[c].text) / len(rows[best[c][0]].text) <= 2.0]
     find([other for _, other in candidates])

@@ -16,13 +16,12 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from .readers import BY_SUFFIX, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
 
 TEXT_SUFFIXES = SUFFIXES  # every suffix some reader handles (the name predates PDF and DOCX)
-CACHE_DOCS = 8  # documents kept in memory by content hash: checking a PDF quote must not re-parse the PDF
+CACHE_CHARS = 20_000_000  # decoded text kept in memory (about 20 MB of plain text): see _cache
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,33 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_cache: OrderedDict[tuple, SourceText] = OrderedDict()
+# One cache of decoded documents, by path: (size, modification time) when read, and the SourceText.
+# An answer reads each file it quotes through it (sentences, verify, render): decoded once, then only
+# stat()ed. Re-reading a file whose bytes are unchanged (a PDF touched, or read for indexing) reuses the
+# text, keyed by content hash. Bounded by the characters it holds, not a count of documents.
+_cache: OrderedDict[str, tuple[tuple[int, int], SourceText]] = OrderedDict()
+_cache_chars = 0
 _cache_lock = threading.Lock()
+
+
+def _cached(path: str) -> tuple[tuple[int, int], SourceText] | None:
+    with _cache_lock:
+        hit = _cache.get(path)
+        if hit is not None:
+            _cache.move_to_end(path)
+        return hit
+
+
+def _keep(path: str, stamp: tuple[int, int], doc: SourceText) -> None:
+    global _cache_chars
+    with _cache_lock:
+        old = _cache.pop(path, None)
+        _cache_chars -= len(old[1].text) if old else 0
+        _cache[path] = (stamp, doc)
+        _cache_chars += len(doc.text)
+        while _cache_chars > CACHE_CHARS and len(_cache) > 1:
+            _, (_, gone) = _cache.popitem(last=False)
+            _cache_chars -= len(gone.text)
 
 
 def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
@@ -83,31 +107,53 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
     data = path.read_bytes()
     if not data.strip():
         raise Unreadable("is empty" if not data else "is empty (only whitespace)")
-    key = (str(path.resolve()), file_hash(data))  # by content: an mtime can miss a quick rewrite
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+    resolved, sha = str(path.resolve()), file_hash(data)  # by content: an mtime can miss a quick rewrite
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _cached(resolved)
+    if hit is not None and hit[1].sha256 == sha:
+        _keep(resolved, stamp, hit[1])
+        return hit[1]
     got = reader.extract(data)
-    doc = SourceText(key[0], got.text, got.encoding, key[1], reader.kind, got.marks)
-    with _cache_lock:
-        _cache[key] = doc
-        while len(_cache) > CACHE_DOCS:
-            _cache.popitem(last=False)
+    doc = SourceText(resolved, got.text, got.encoding, sha, reader.kind, got.marks)
+    _keep(resolved, stamp, doc)
     return doc
 
 
 def read_current(path: str | Path) -> SourceText:
     """read_text for a file that was indexed and is read again on every answer (to split its sentences,
-    verify a quote, show the context): while its size and modification time are unchanged, the same
+    verify a quote, show the context): while its size and modification time are unchanged, the cached
     SourceText, without reading or hashing the bytes again. Raises as read_text does."""
     st = Path(path).stat()
-    return _read_unchanged(str(path), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=64)
-def _read_unchanged(path: str, mtime_ns: int, size: int) -> SourceText:
+    hit = _cached(str(path))
+    if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size):
+        return hit[1]
     return read_text(Path(path))
+
+
+class Sources:
+    """The files one answer quotes, each looked up once: the answerer splits their sentences, `verify`
+    checks each quote, the page shows the context, all from the same SourceText. A file that cannot
+    be read any more is None here, and `error(path)` says why."""
+
+    def __init__(self):
+        self._docs: dict[str, SourceText | None] = {}
+        self._errors: dict[str, Exception] = {}
+
+    def get(self, path: str) -> SourceText | None:
+        if path not in self._docs:
+            try:
+                self._docs[path] = read_current(path)
+            except (OSError, Unreadable) as e:  # moved, deleted or damaged since it was indexed
+                self._docs[path], self._errors[path] = None, e
+        return self._docs[path]
+
+    def text(self, path: str) -> str | None:
+        doc = self.get(path)
+        return doc.text if doc is not None else None
+
+    def error(self, path: str) -> Exception | None:
+        self.get(path)
+        return self._errors.get(path)
 
 
 def line_of(text: str, offset: int) -> int:

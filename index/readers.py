@@ -56,7 +56,7 @@ def _require(module: str, package: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        from qa.errors import MissingDependencyError  # here, not at the top: qa imports this module
+        from .errors import MissingDependencyError
 
         raise MissingDependencyError(f"reading {what} needs {package}: pip install {package}") from e
 

@@ -20,7 +20,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa.errors import StoreError
+from . import offline  # noqa: F401  (before any model or Chroma import)
+from .errors import StoreError
 
 T = TypeVar("T")
 BATCH = 1000  # ids per request: well under Chroma's max batch size, small enough for one HTTP body

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from .config import help_table
 from .errors import ConfigError, QAError, QuestionError, SourceError, StoreError
+from .progress import tqdm_progress
 
 EPILOG = "configuration (environment variables):\n" + "\n".join(
     f"  {name:<24} {help}" + ("" if "(default" in help or default in ("", None) else f" (default: {default})")
@@ -22,21 +23,6 @@ def _index(args):
     from .api import Index
 
     return Index(args.home)
-
-
-def tqdm_progress(desc: str, unit: str = "file"):
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
-
-    def update(done: int, total: int, what: str) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.set_postfix_str(what[:40])
-        bar.n = done
-        bar.refresh()
-
-    return bar, update
 
 
 def cmd_index(args) -> int:
@@ -186,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None, help="port (default QA_PORT, 7860)")
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_serve)
-    from . import evaluate  # noqa: E402  (the eval command lives beside the harness)
+    from .eval.cli import add_parser as add_eval
 
-    evaluate.add_parser(sub)
+    add_eval(sub)
     return p
 
 

@@ -13,14 +13,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from index.errors import ConfigError
 
-# Offline by design: nothing may be fetched from a model hub, and no telemetry leaves the machine.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -41,6 +35,7 @@ class Settings:
     chroma_url: str = _setting("", "http://host:port of a Chroma server; empty = the embedded store in the data folder")
     chunk_chars: int = _setting(450, "target size of a chunk, in characters")
     k: int = _setting(5, "passages retrieve() returns by default")
+    answerer: str = _setting("extractive", "who writes the answer: extractive (verbatim quotes, no language model)")
     abstain_below: float = _setting(-1.0, "evidence score under which ask() says the documents do not say (-1 = calibrated default)")
     max_file_mb: float = _setting(50.0, "files larger than this are skipped and reported")
     max_question_chars: int = _setting(2000, "longer questions are refused with a clear message")

@@ -4,7 +4,12 @@ from __future__ import annotations
 import html
 import re
 
-from .types import Answer, Citation, Passage
+from typing import TYPE_CHECKING
+
+from index.loader import Sources
+
+if TYPE_CHECKING:  # types.py imports this module lazily (Answer._repr_html_)
+    from .types import Answer, Citation, Passage
 
 CSS = """
 <style>
@@ -21,18 +26,11 @@ CSS = """
 CONTEXT_CHARS = 300  # shown before and after the passage, from the same file
 
 
-def _source_text(path: str) -> str | None:
-    from index.loader import read_current
-
-    try:
-        return read_current(path).text
-    except Exception:  # the file moved since indexing: show the passage alone
-        return None
-
-
-def citation_html(c: Citation, open_: bool = False) -> str:
+def citation_html(c: Citation, open_: bool = False, sources: Sources | None = None) -> str:
+    """A citation card: the quote highlighted in its passage, with some of the file around it (the
+    passage alone when the file moved or changed since indexing)."""
     p = c.passage
-    text = _source_text(p.source)
+    text = (sources or Sources()).text(p.source)
     if text is None or text[c.start : c.end] != c.quote:
         body = html.escape(p.text).replace(html.escape(c.quote), f"<mark>{html.escape(c.quote)}</mark>", 1)
     else:
@@ -63,13 +61,14 @@ def passage_html(p: Passage) -> str:
             f'{html.escape(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 
-def answer_html(a: Answer, with_answer: bool = True) -> str:
+def answer_html(a: Answer, with_answer: bool = True, sources: Sources | None = None) -> str:
     parts = [CSS]
     if a.note:
         parts.append(f'<div class="qa-note">{html.escape(a.note)}</div>')
     if with_answer:
         parts.append(f'<div class="qa-answer">{_linked(a.text)}</div>')
-    parts += [citation_html(c, open_=(i == 0)) for i, c in enumerate(a.citations)]
+    sources = sources or Sources()
+    parts += [citation_html(c, open_=(i == 0), sources=sources) for i, c in enumerate(a.citations)]
     if a.related:
         label = "Peut-être en rapport :" if a.lang == "fr" else "Maybe related:"
         parts.append(f"<div class='qa-meta'>{label}</div>")

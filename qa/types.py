@@ -1,4 +1,5 @@
-"""The project's own types: what retrieve() and ask() return. Frozen, never dicts.
+"""The project's own types: what retrieve() and ask() return. Frozen, never dicts. ``Passage`` is the
+document side's (``index.types``), re-exported here.
 
     >>> from qa import ask
     >>> a = ask("Quand le Groupe de travail a-t-il été constitué ?")
@@ -7,33 +8,9 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
-
-@dataclass(frozen=True)
-class Passage:
-    text: str  # verbatim source text[start:end]
-    source: str  # the file path as indexed
-    lang: str  # "en" or "fr"
-    score: float  # fused retrieval score; higher is better (comparable within one call only)
-    start: int  # character offsets into the decoded source file
-    end: int
-    lines: tuple[int, int]  # first and last line, 1-based
-    id: str = ""  # stable chunk id
-    where: str = ""  # how to find it in the file: "p. 3", "Article 3 › Paragraph 2", "lines 4–9"
-
-    @property
-    def name(self) -> str:
-        return Path(self.source).name
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.lang}, {self.location}): {' '.join(self.text.split())}"
-
-    @property
-    def location(self) -> str:
-        """`where`, or the line range for passages indexed before locations were stored."""
-        return self.where or f"lines {self.lines[0]}–{self.lines[1]}"
+from index.types import Passage
 
 
 @dataclass(frozen=True)
@@ -57,6 +34,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     related: list[Passage] = field(default_factory=list)  # "maybe related" passages when not answered
     note: str = ""  # e.g. that the question was in another language
+    answerer: str = ""  # which answerer wrote it: "extractive", ...
 
     def __str__(self) -> str:
         lines = [self.note] if self.note else []
@@ -72,6 +50,7 @@ class Answer:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form (for `qa ask --json` and HTTP clients)."""
-        from dataclasses import asdict
-
         return asdict(self)
+
+
+__all__ = ["Answer", "Citation", "Passage"]

@@ -12,7 +12,7 @@ both halves of a bilingual file counts as whichever language most of it is in.
 
     >>> from qa import Index
     >>> idx = Index("/tmp/eval-home"); idx.add(["seeds"])
-    >>> LlamaIndexRecipe(["seeds"], idx.embedder, "/tmp/eval-home/llamaindex").retrieve("Qui présidait le GTGI ?", 5)
+    >>> LlamaIndexRecipe(["seeds"], idx.collection.embedder, "/tmp/eval-home/llamaindex").retrieve("Qui présidait le GTGI ?", 5)
 """
 from __future__ import annotations
 
@@ -20,18 +20,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from index import bm25 as bm25mod
-from index.catalog import ChunkRow
 from index.chunker import clean
 from index.embedders import Embedder
 from index.lang import detect_supported
 
-from .errors import MissingDependencyError
-from .types import Passage
-
-
-def _passage(row: ChunkRow, score: float) -> Passage:
-    return Passage(row.text, row.path, row.lang, round(score, 6), row.start, row.end, row.lines, row.id)
+from ..errors import MissingDependencyError
+from ..types import Passage
 
 
 class BM25Only:
@@ -39,13 +33,11 @@ class BM25Only:
 
     name = "bm25"
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, collection):
+        self.collection = collection
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
-        rows = self.index.rows
-        hits = self.index.bm25.search(bm25mod.query_terms(question), k)
-        return [_passage(rows[cid], s) for cid, s in hits if cid in rows][:k]
+        return self.collection.lexical_search(question, k)
 
 
 class DenseOnly:
@@ -53,15 +45,11 @@ class DenseOnly:
 
     name = "dense"
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, collection):
+        self.collection = collection
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
-        rows = self.index.rows
-        qvec = self.index.embedder.embed([clean(question)], "query")[0]
-        # vectors of a document re-indexed away may linger in Chroma: ask for a few more than k
-        hits = self.index.store.query(qvec, k + 10)
-        return [_passage(rows[cid], s) for cid, s in hits if cid in rows][:k]
+        return self.collection.dense_search(question, k)
 
 
 def llama_embedding(embedder: Embedder, batch: int = 32):

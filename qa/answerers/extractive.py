@@ -15,36 +15,35 @@ import numpy as np
 
 from index import bm25 as bm25mod
 from index.chunker import clean
-from index.ingest import twin_min_similarity
+from index.loader import Sources
 from index.sentences import sentences
+from index.types import Passage
 
-from .retrieval import Candidate
-from .types import Answer, Citation, Passage
+from ..types import Answer, Citation
+from .base import LANG_NAMES, MESSAGES, Answerer, Query
 
-LEXICAL_WEIGHT = 0.15  # weight of the question-term overlap beside the cosine similarity
-ABSTAIN_BELOW = {"e5-small": 0.925}  # evidence under this: "the documents do not say" (calibrated, see README)
-ABSTAIN_DEFAULT = 0.5  # for other embedders, whose cosines live on other scales: set QA_ABSTAIN_BELOW
-UNKNOWN_NAME_PENALTY = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
-RELATED_ABOVE = 0.82  # passages offered as "maybe related" when not answering (off-topic questions: 0.73–0.80)
-SECOND_WITHIN = 0.03  # a second sentence is quoted if its score is this close to the best
-MIN_SENTENCE_CHARS = 25
-MIN_FACT_CHARS = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
-RANK_BONUS = 0.1  # the best passage's sentences get this much, the second's half, ...
-# the quote around the best sentence (window(); chosen with eval/sweep.py, README)
-WINDOW_CHARS = 400  # the longest quote a window makes
-WINDOW_NEXT = 1  # sentences quoted after the best one, in its paragraph
-WINDOW_PREV = True  # an unpunctuated line (letterhead, address) takes the line before
-WINDOW_LEAD = True  # a lead-in ending with ':' takes the block after it
 
-MESSAGES = {
-    "en": {"lead": "According to the documents: ", "in": " (in {lang})", "none":
-           "The documents do not say. I found no passage that answers this question.",
-           "other": "Your question seems to be in {lang}; I answer in English, the documents being in English and French."},
-    "fr": {"lead": "D’après les documents : ", "in": " (en {lang})", "none":
-           "Les documents ne le disent pas : aucun passage ne répond à cette question.",
-           "other": ""},
-}
-LANG_NAMES = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}
+@dataclass(frozen=True)
+class ExtractiveSettings:
+    """The extractive answer's tuning (README, "The answer"); chosen with eval/sweep on the dev sets."""
+    lexical_weight: float = 0.15  # weight of the question-term overlap beside the cosine similarity
+    unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
+    related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
+    second_within: float = 0.03  # a second sentence is quoted if its score is this close to the best
+    min_sentence_chars: int = 25
+    min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
+    rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
+    cross_lingual_sentence_bonus: float = 0.08  # offsets e5's preference for the question's language
+    type_bonus: float = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
+    top: int = 3  # passages whose sentences are candidates
+    # the quote around the best sentence (window())
+    window_chars: int = 400  # the longest quote a window makes
+    window_next: int = 1  # sentences quoted after the best one, in its paragraph
+    window_prev: bool = True  # an unpunctuated line (letterhead, address) takes the line before
+    window_lead: bool = True  # a lead-in ending with ':' takes the block after it
+
+
+DEFAULT = ExtractiveSettings()
 
 
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|janvier|"
@@ -59,8 +58,6 @@ ANSWER_TYPES = [
     ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
      r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
 ]
-CROSS_LINGUAL_SENTENCE_BONUS = 0.08  # offsets e5's preference for sentences in the question's language (README)
-TYPE_BONUS = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
 
 
 def expected_types(question: str) -> list[str]:
@@ -75,7 +72,7 @@ def has_type(sentence: str, types: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class Sentence:
-    cand: Candidate
+    passage: Passage
     start: int  # offsets in the source file
     end: int
     text: str
@@ -98,46 +95,32 @@ def is_heading(s: str) -> bool:
     return numbered or (len(s) < 40 and not re.search(r"\d", s))
 
 
-def split(cands: list[Candidate]) -> list[tuple[int, Sentence]]:
-    """(rank of the passage, sentence) for the answerable sentences of each candidate passage."""
+def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT) -> list[tuple[int, Sentence]]:
+    """(rank of the passage, sentence) for the answerable sentences of each passage."""
     out = []
-    for rank, c in enumerate(cands):
+    for rank, p in enumerate(passages):
         # split in the whole file, not the chunk alone, so a chunk's first line is seen whole
-        text = source_text(c.row.path)
-        if text is None or text[c.row.start : c.row.end] != c.row.text:
-            text, base = c.row.text, c.row.start
+        text = sources.text(p.source)
+        if text is None or text[p.start : p.end] != p.text:  # moved or unreadable since indexing: the chunk
+            text, base = p.text, p.start
             spans = [(a + base, b + base) for a, b in sentences(text)]
             text = " " * base + text  # offsets below index the file
         else:
-            spans = sentences(text, c.row.start, c.row.end)
+            spans = sentences(text, p.start, p.end)
         for a, b in spans:
             s = text[a:b]
-            if (len(s) >= MIN_SENTENCE_CHARS or re.search(r"\d", s) and len(s) >= MIN_FACT_CHARS) and not is_heading(s):
-                out.append((rank, Sentence(c, a, b, s, source=text)))
+            if (len(s) >= cfg.min_sentence_chars or re.search(r"\d", s) and len(s) >= cfg.min_fact_chars) and not is_heading(s):
+                out.append((rank, Sentence(p, a, b, s, source=text)))
     return out
 
 
-def _source(path: str):
-    from index.loader import read_current
-
-    try:
-        return read_current(path)
-    except Exception:  # moved or unreadable since indexing: fall back to the chunk text
-        return None
-
-
-def source_text(path: str) -> str | None:
-    src = _source(path)
-    return src.text if src is not None else None
-
-
-def cited_passage(s: Sentence) -> Passage:
-    """The candidate's passage, widened to the quote when the quote's window runs past it, so a
+def cited_passage(s: Sentence, sources: Sources) -> Passage:
+    """The sentence's passage, widened to the quote when the quote's window runs past it, so a
     citation's quote always lies inside its passage (both verbatim at their offsets)."""
-    p = s.cand.passage()
+    p = s.passage
     if p.start <= s.start and s.end <= p.end:
         return p
-    src = _source(p.source)
+    src = sources.get(p.source)
     if src is None or src.text is not s.source:
         return p
     lo, hi = min(p.start, s.start), max(p.end, s.end)
@@ -145,7 +128,8 @@ def cited_passage(s: Sentence) -> Passage:
                    lines=(src.text.count("\n", 0, lo) + 1, src.text.count("\n", 0, max(lo, hi - 1)) + 1))
 
 
-def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "") -> list[Sentence]:
+def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "",
+          cfg: ExtractiveSettings = DEFAULT) -> list[Sentence]:
     """Sentence score: cosine to the question + share of question terms present + the passage's rank
     + whether it holds the kind of thing asked for."""
     if not sents:
@@ -156,74 +140,74 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     types = expected_types(question)
     out = []
     for (rank, s), v in zip(sents, vecs):
-        terms = set(bm25mod.doc_terms(clean(s.text), s.cand.row.lang))
+        terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
         overlap = min(1.0, len(qterms & terms) / nwords)
-        value = float(v @ qvec) + LEXICAL_WEIGHT * overlap + RANK_BONUS / (1 + rank)
-        value += TYPE_BONUS if types and has_type(s.text, types) else 0.0
-        value += CROSS_LINGUAL_SENTENCE_BONUS if qlang and s.cand.row.lang != qlang else 0.0
-        out.append(Sentence(s.cand, s.start, s.end, s.text, value, s.source, v))
+        value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)
+        value += cfg.type_bonus if types and has_type(s.text, types) else 0.0
+        value += cfg.cross_lingual_sentence_bonus if qlang and s.passage.lang != qlang else 0.0
+        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v))
     out.sort(key=lambda s: -s.score)
-    return prefer_question_language(out, qlang, twin_min_similarity(embedder))
+    return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
 
 def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: float) -> list[Sentence]:
     """When the best sentence is in the other language and a translation of it in the question's
     language is among the candidates (seed 000 says everything twice), quote the translation: the
     bonus that lets other-language sentences compete must not push out the question's own language."""
-    if not qlang or not ranked or ranked[0].cand.row.lang == qlang or ranked[0].vec is None:
+    if not qlang or not ranked or ranked[0].passage.lang == qlang or ranked[0].vec is None:
         return ranked
     best = ranked[0]
     for i, s in enumerate(ranked[1:], 1):
-        if s.cand.row.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= similarity:
+        if s.passage.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= similarity:
             return [replace(s, score=best.score)] + ranked[1:i] + ranked[i + 1 :] + [best]
     return ranked
 
 
 def _translates(a: Sentence, b: Sentence, similarity: float) -> bool:
     """Is one sentence the other's translation? The cosine above which the index links translated
-    passages (index.ingest.TWIN_MIN_SIMILARITY_OF: per model)."""
-    return (a.cand.row.lang != b.cand.row.lang and a.vec is not None and b.vec is not None
+    passages (the embedder's calibrated twin_min_similarity)."""
+    return (a.passage.lang != b.passage.lang and a.vec is not None and b.vec is not None
             and float(a.vec @ b.vec) >= similarity)
 
 
-def _neighbour(text: str, start: int, end: int, after: bool) -> tuple[int, int] | None:
+def _neighbour(text: str, start: int, end: int, after: bool, reach: int) -> tuple[int, int] | None:
     """The sentence (or list item, or line of an address) right after [start, end), or right before."""
     if after:
-        spans = sentences(text, end, min(len(text), end + 2 * WINDOW_CHARS))
+        spans = sentences(text, end, min(len(text), end + 2 * reach))
         return spans[0] if spans else None
     para = text.rfind("\n\n", 0, start)
-    spans = sentences(text, max(0, para, start - 2 * WINDOW_CHARS), start)
+    spans = sentences(text, max(0, para, start - 2 * reach), start)
     return spans[-1] if spans else None
 
 
-def window(s: Sentence) -> Sentence:
+def window(s: Sentence, cfg: ExtractiveSettings = DEFAULT) -> Sentence:
     """The quote around the best sentence: the sentence alone says what the question asks about more
     often than the answer to it, which tends to come next ("On 26-27 February, the ITU will organise
     a meeting... This will take place outside the WSIS process."). So the next sentence of the same
     paragraph is quoted too; a lead-in ending with ":" takes the block that follows (list items, an
     address); a line without a final stop (a letterhead, a title) takes the line before. All within
-    WINDOW_CHARS, as one verbatim span of the file."""
-    text = s.source
+    cfg.window_chars, as one verbatim span of the file."""
+    text, limit = s.source, cfg.window_chars
     if not text:
         return s
     a, b = s.start, s.end
-    if WINDOW_LEAD and text[a:b].rstrip().endswith(":"):
+    if cfg.window_lead and text[a:b].rstrip().endswith(":"):
         first = True  # the block may start after a blank line; it ends at the next one
-        while (nxt := _neighbour(text, a, b, after=True)) and nxt[1] - a <= WINDOW_CHARS:
+        while (nxt := _neighbour(text, a, b, True, limit)) and nxt[1] - a <= limit:
             if not first and "\n\n" in text[b : nxt[0]]:
                 break
             b, first = nxt[1], False
     else:
-        for _ in range(WINDOW_NEXT):
-            nxt = _neighbour(text, a, b, after=True)
-            if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > WINDOW_CHARS or is_heading(text[nxt[0] : nxt[1]]):
+        for _ in range(cfg.window_next):
+            nxt = _neighbour(text, a, b, True, limit)
+            if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > limit or is_heading(text[nxt[0] : nxt[1]]):
                 break
             b = nxt[1]
-    if WINDOW_PREV and not _ends(text[s.start : s.end]):
-        prv = _neighbour(text, a, b, after=False)
-        if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= WINDOW_CHARS:
+    if cfg.window_prev and not _ends(text[s.start : s.end]):
+        prv = _neighbour(text, a, b, False, limit)
+        if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= limit:
             a = prv[0]
-    return Sentence(s.cand, a, b, text[a:b], s.score, text)
+    return Sentence(s.passage, a, b, text[a:b], s.score, text)
 
 
 def _ends(s: str) -> bool:
@@ -237,35 +221,59 @@ def unknown_names(question: str, knows) -> list[str]:
     return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]
 
 
-def compose(question: str, qlang: str, qvec: np.ndarray, cands: list[Candidate], embedder, *,
-            threshold: float, knows=lambda term: True, note: str = "", top: int = 3) -> tuple[Answer, float]:
-    """Build the answer from the best candidates; returns it with the evidence score that decided it."""
+def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], embedder, sources: Sources, *,
+            threshold: float, knows=lambda term: True, note: str = "",
+            cfg: ExtractiveSettings = DEFAULT) -> tuple[Answer, float]:
+    """Build the answer from the best passages; returns it with the evidence score that decided it."""
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
-    ranked = score(question, qvec, split(cands[:top]), embedder, qlang)
+    ranked = score(question, qvec, split(passages[: cfg.top], sources, cfg), embedder, qlang, cfg)
     evidence = ranked[0].score if ranked else 0.0
     unknown = unknown_names(question, knows)
-    evidence -= UNKNOWN_NAME_PENALTY * len(unknown)
+    evidence -= cfg.unknown_name_penalty * len(unknown)
     if evidence < threshold:
         # nothing is "related" to a question about something the documents never name
-        related = [] if unknown else [c.passage() for c in cands[:3] if c.dense >= RELATED_ABOVE]
+        related = [] if unknown else [p for p in passages[:3] if p.similarity >= cfg.related_above]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
-    chosen = [window(ranked[0])]
+    similarity = embedder.calibration.twin_min_similarity
+    chosen = [window(ranked[0], cfg)]
     for s in ranked[1:]:
-        if s.score >= chosen[0].score - SECOND_WITHIN and clean(s.text) != clean(chosen[0].text):
-            first = chosen[0].cand.row
-            quoted = [r for r in ranked if r.cand.row.path == first.path and chosen[0].start <= r.start and r.end <= chosen[0].end]
-            if s.cand.row.id == first.twin or s.cand.row.twin == first.id or any(_translates(s, r, twin_min_similarity(embedder)) for r in quoted):
+        if s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text):
+            first = chosen[0].passage
+            quoted = [r for r in ranked if r.passage.source == first.source and chosen[0].start <= r.start and r.end <= chosen[0].end]
+            if s.passage.id == first.twin or s.passage.twin == first.id or any(_translates(s, r, similarity) for r in quoted):
                 continue  # a translation of what the first quote says adds nothing
-            s = window(s)
-            if s.cand.row.path == first.path and s.start < chosen[0].end and chosen[0].start < s.end:
+            s = window(s, cfg)
+            if s.passage.source == first.source and s.start < chosen[0].end and chosen[0].start < s.end:
                 continue  # inside the first quote's window
             chosen.append(s)
             break
     pieces, cites = [], []
     for n, s in enumerate(chosen, 1):
-        p = cited_passage(s)
+        p = cited_passage(s, sources)
         cites.append(Citation(n, s.text, p, s.start, s.end))
         tag = msg["in"].format(lang=LANG_NAMES[qlang if qlang in LANG_NAMES else "en"][p.lang]) if p.lang != qlang else ""
         quote = f"« {clean(s.text)} »" if qlang == "fr" else f"“{clean(s.text)}”"
         pieces.append(f"{quote}{tag} [{n}]")
     return Answer(msg["lead"] + " ".join(pieces), qlang, True, cites, [], note), evidence
+
+
+class ExtractiveAnswerer(Answerer):
+    """Quotes the sentences that answer, verbatim; no language model. The default."""
+
+    name = "extractive"
+
+    def __init__(self, collection, threshold: float | None = None, settings: ExtractiveSettings = DEFAULT):
+        """`threshold`: evidence under which it abstains (None: the embedder's calibrated value)."""
+        self.collection = collection
+        self.settings = settings
+        self.threshold = collection.embedder.calibration.abstain_below if threshold is None else threshold
+
+    @classmethod
+    def from_settings(cls, collection, settings) -> "ExtractiveAnswerer":
+        return cls(collection, None if settings.abstain_below < 0 else settings.abstain_below)
+
+    def answer(self, query: Query, passages: list[Passage], sources: Sources, history=()) -> Answer:
+        vector = query.vector if query.vector is not None else self.collection.embed_query(query.search)
+        ans, _ = compose(query.search, query.lang, vector, passages, self.collection.embedder, sources,
+                         threshold=self.threshold, knows=self.collection.knows, note=query.note, cfg=self.settings)
+        return replace(ans, answerer=self.name)

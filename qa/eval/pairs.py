@@ -7,8 +7,9 @@ from time import perf_counter
 
 import numpy as np
 
-from .eval_sets import _need, shared_dir
-from .evaluate import DEPTH, Report, Scores, Subset, _bar, _rank_metrics
+from .metrics import DEPTH, bar, rank_metrics
+from .report import Report, Scores, Subset
+from .sets import need, shared_dir
 
 PAIRS = {"tatoeba": ("tatoeba-fra-eng", "tatoeba.fra-eng.eng", "tatoeba.fra-eng.fra"),
          "un": ("un-parallel-devset", "UNv1.0.devset.en", "UNv1.0.devset.fr")}
@@ -26,11 +27,11 @@ def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int
 
     folder, en_file, fr_file = PAIRS[name]
     t0 = perf_counter()
-    texts = {lang: _need(shared_dir() / "eval" / folder / f).read_text("utf-8").splitlines()[:limit]
+    texts = {lang: need(shared_dir() / "eval" / folder / f).read_text("utf-8").splitlines()[:limit]
              for lang, f in (("en", en_file), ("fr", fr_file))}
     emb = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
     n = len(texts["en"])
-    bar = _bar(range(4 * n), progress, f"embedding {name}", "sentence")
+    bar = bar(range(4 * n), progress, f"embedding {name}", "sentence")
     vec = {}
     for lang in ("en", "fr"):
         for kind in ("passage", "query"):
@@ -45,7 +46,7 @@ def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int
             top = np.argsort(-(vec[src, kind] @ vec[dst, "passage"].T), axis=1)[:, :DEPTH]
             ranks = [next((j for j, c in enumerate(row, 1) if targets[c] == targets[i]), None)
                      for i, row in enumerate(top)]
-            scores.append(Scores(system, *_rank_metrics(ranks, k)))
+            scores.append(Scores(system, *rank_metrics(ranks, k)))
         subsets.append(Subset(f"{src}→{dst}", n, n, tuple(scores)))
     info = f"{n} sentence pairs; embedder {embedder}; the other side's {n} sentences are the candidates"
     systems = ("passage-passage", "query-passage")

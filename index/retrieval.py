@@ -13,16 +13,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import bm25 as bm25mod
-from index.catalog import ChunkRow
-
+from . import bm25 as bm25mod
+from .catalog import ChunkRow
 from .types import Passage
 
-DENSE_WEIGHT, SPARSE_WEIGHT = 1.0, 0.75  # chosen with `qa eval` on the seeds and Paris Call sets (README)
-# e5 scores a passage in the question's language higher than an equally good translation; this much
-# cosine is added to passages in the other language before fusing (chosen on the same sets)
-CROSS_LINGUAL_BONUS = 0.02
-OTHER_LANGUAGE_DENSE_ONLY = True  # a passage in the other language is scored by the dense side alone (fuse)
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """The fusion's tuning, chosen with `qa eval` on the seeds and Paris Call sets (README, "Choosing
+    the settings"); a sweep passes another one instead of patching globals."""
+    dense_weight: float = 1.0
+    sparse_weight: float = 0.75
+    # e5 scores a passage in the question's language higher than an equally good translation; this much
+    # cosine is added to passages in the other language before fusing (chosen on the same sets)
+    cross_lingual_bonus: float = 0.02
+    other_language_dense_only: bool = True  # a passage in the other language: the dense side alone (fuse)
+    depth: int = 50  # hits each side contributes to the fusion
+
+
+DEFAULT = RetrievalSettings()
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,16 @@ class Candidate:
     lexical: float  # BM25 score (0 when only the dense side found it)
 
     def passage(self) -> Passage:
-        r = self.row
-        return Passage(r.text, r.path, r.lang, round(self.score, 6), r.start, r.end, r.lines, r.id, r.where)
+        return passage(self.row, self.score, self.dense)
+
+
+def passage(row: ChunkRow, score: float, similarity: float = 0.0) -> Passage:
+    return Passage(row.text, row.path, row.lang, round(score, 6), row.start, row.end, row.lines, row.id,
+                   row.where, row.twin or "", similarity)
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],
-         dense_weight: float = DENSE_WEIGHT, sparse_weight: float | None = None, qlang: str = "",
+         dense_weight: float = 1.0, sparse_weight: float = 0.75, qlang: str = "",
          translated: frozenset[str] = frozenset()) -> list[Candidate]:
     """Weighted sum of each side's z-scores; a passage found by one side only gets that side's part.
 
@@ -48,7 +61,6 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
     document has a translation indexed (`translated`: paths with chunks that have twins): there the
     version in the question's language should win, and BM25 helps it to.
     """
-    sparse_weight = SPARSE_WEIGHT if sparse_weight is None else sparse_weight
     z: list[dict[str, float]] = []
     for hits in (dense, sparse):
         hits = [h for h in hits if h[0] in rows]
@@ -87,12 +99,14 @@ def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str
 
 
 def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM25, rows: dict[str, ChunkRow],
-           n: int = 20, depth: int = 50, translated: frozenset[str] = frozenset()) -> list[Candidate]:
+           n: int = 20, translated: frozenset[str] = frozenset(),
+           settings: RetrievalSettings = DEFAULT) -> list[Candidate]:
     """The n best candidates for a question, fused and de-duplicated across languages."""
-    dense = [(cid, sim + (CROSS_LINGUAL_BONUS if cid in rows and rows[cid].lang != qlang else 0.0))
-             for cid, sim in store.query(qvec, depth)]
+    dense = [(cid, sim + (settings.cross_lingual_bonus if cid in rows and rows[cid].lang != qlang else 0.0))
+             for cid, sim in store.query(qvec, settings.depth)]
     dense.sort(key=lambda h: -h[1])
-    sparse = bm25.search(bm25mod.query_terms(question), depth)
-    cands = fuse(dense, sparse, rows, qlang=qlang if OTHER_LANGUAGE_DENSE_ONLY else "", translated=translated)
+    sparse = bm25.search(bm25mod.query_terms(question), settings.depth)
+    cands = fuse(dense, sparse, rows, settings.dense_weight, settings.sparse_weight,
+                 qlang=qlang if settings.other_language_dense_only else "", translated=translated)
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

@@ -1,6 +1,6 @@
-"""The evaluation sets of `qa eval` (listed in qa/evaluate.py): where their questions and documents
+"""The evaluation sets of `qa eval` (listed in qa/eval/harness.py): where their questions and documents
 are, read into Questions; the shared data is ../shared beside the checkout, or QA_SHARED. The sentence-
-pair sets (tatoeba, un) are read in qa/eval_pairs.py."""
+pair sets (tatoeba, un) are read in qa/eval/pairs.py."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,11 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SEEDS_DIR
-from .errors import ConfigError, SourceError
-from .types import Passage
+from ..config import SEEDS_DIR
+from ..errors import ConfigError, SourceError
+from ..types import Passage
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf", "tatoeba", "un")
 PIAF_SAMPLE, PIAF_SEED = 1000, 0
 BILINGUAL_SEED = "000_"  # the seed holding an English and a French text: a hit must match gold_lang
@@ -69,7 +69,7 @@ def read_questions(path: Path, cross_lang: str | None = None, lang_gold_prefix: 
 
 def piaf(workdir: Path, full: bool = False) -> EvalSet:
     """PIAF with each paragraph written to its own file (once) in WORKDIR/piaf-paragraphs."""
-    data = json.loads(_need(shared_dir() / "eval" / "piaf" / "piaf-v1.0.json").read_text("utf-8"))
+    data = json.loads(need(shared_dir() / "eval" / "piaf" / "piaf-v1.0.json").read_text("utf-8"))
     folder = workdir / "piaf-paragraphs"
     folder.mkdir(parents=True, exist_ok=True)
     questions, n = [], 0
@@ -92,9 +92,9 @@ def load_set(name: str, workdir: Path, docs=(), full: bool = False) -> EvalSet:
         qs = read_questions(REPO / "tests" / "data" / "seeds_dev.jsonl", lang_gold_prefix=BILINGUAL_SEED)
         return EvalSet(name, (SEEDS_DIR,), tuple(qs))
     if name == "paris-call":
-        return EvalSet(name, (_need(pc / "en"), _need(pc / "fr")), tuple(read_questions(paris_questions)))
+        return EvalSet(name, (need(pc / "en"), need(pc / "fr")), tuple(read_questions(paris_questions)))
     if name == "paris-call-en-only":
-        return EvalSet(name, (_need(pc / "en"),), tuple(read_questions(paris_questions, cross_lang="fr")))
+        return EvalSet(name, (need(pc / "en"),), tuple(read_questions(paris_questions, cross_lang="fr")))
     if name == "piaf":
         return piaf(workdir, full)
     if name.endswith(".jsonl") and Path(name).is_file():
@@ -105,7 +105,7 @@ def load_set(name: str, workdir: Path, docs=(), full: bool = False) -> EvalSet:
     raise ConfigError(f"unknown evaluation set {name!r}: use one of {', '.join(SETS)} or a questions .jsonl file")
 
 
-def _need(path: Path) -> Path:
+def need(path: Path) -> Path:
     if not path.exists():
         raise SourceError(f"evaluation data not found: {path}. Put the shared data beside the checkout "
                           f"(../shared) or point QA_SHARED at it")

@@ -1,0 +1,187 @@
+"""Evaluation harness (`qa eval SET`): retrieval, answers, citations and abstention, beside baselines.
+
+    >>> from qa.eval import evaluate
+    >>> report = evaluate("seeds")                 # our system and three baselines on the seeds dev set
+    >>> print(report)                              # the tables `qa eval seeds` prints
+    >>> report.subset("fr").score("ours").r1      # R@1 of our retrieval on the French questions
+
+Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
+
+    seeds               tests/data/seeds_dev.jsonl over seeds/ (76 questions, 12 of them unanswerable)
+    paris-call          tests/data/paris_call.jsonl over paris-call/en and fr (119 questions)
+    paris-call-en-only  the same questions over paris-call/en alone: French questions must cross over
+    piaf                PIAF v1.0, each of its 761 paragraphs a file; a fixed sample of 1,000 questions
+                        (full=True: all 3,835)
+    tatoeba, un         EN/FR sentence pairs: does the embedder rank a sentence's translation first?
+    PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
+
+A hit is a passage from a gold file; for the bilingual seed 000 the passage must also be in the gold
+language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from one embedding cache
+(WORKDIR/cache), so a second run embeds nothing new; `home=` uses an index folder of yours instead
+(the set's files are added to it, unchanged ones skipped: other documents there stay as distractors).
+Concessions: an answer is correct when it contains any one gold answer (either language for the
+Paris Call), lenient for two-part answers; latencies are wall-clock on whatever else the machine runs.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..types import Answer
+from .metrics import DEPTH, bar, contains_answer, mean, rank_metrics, say
+from .report import Outcome, Report, Scores, Subset
+from .sets import EvalSet, Question, default_workdir, load_set
+
+
+def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, limit: int | None = None,
+             baselines: bool = True, workdir: str | Path | None = None, home: str | Path | None = None,
+             cache: str | Path | None = None, docs=(), full: bool = False, progress: bool = False,
+             embed_latency: bool = True, index_options: dict | None = None, **settings) -> Report:
+    """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...).
+
+    `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache;
+    an index folder given as `home` keeps its own). It is keyed by (model, kind, text), so sharing it
+    between runs, sets and temporary folders is safe.
+    `embed_latency`: also time embedding each question on the model itself, cache or not (one more
+    embedding per question; tests turn it off).
+    `index_options`: passed to `Index` (e.g. `retrieval=RetrievalSettings(...)`, `answerer=...`): a
+    sweep measures other tunings this way.
+    """
+    if not isinstance(k, int) or k < 1:
+        raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be greater than 0. Currently, limit is {limit!r}")
+    workdir = Path(workdir).expanduser() if workdir else default_workdir()
+    cache = Path(cache).expanduser() if cache else workdir / "cache"
+    name = str(set_name_or_path)
+    s = Settings.from_env(embedder=embedder, **settings)
+    if name in ("tatoeba", "un"):
+        from .pairs import evaluate_pairs
+
+        return evaluate_pairs(name, s.embedder, cache, k, limit, progress)
+    es = load_set(name, workdir, docs, full)
+    key = f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}"
+    t0 = perf_counter()
+    idx = _index(es, s, workdir / key if home is None else Path(home), cache if home is None else None, progress,
+                 index_options or {})
+    built = perf_counter() - t0
+    systems = [idx]
+    if baselines:
+        from .baselines import BM25Only, DenseOnly, LlamaIndexRecipe
+
+        say(progress, "building the llama-index baseline")
+        systems += [BM25Only(idx.collection), DenseOnly(idx.collection),
+                    LlamaIndexRecipe([d.path for d in idx.documents()], idx.collection.embedder, workdir / f"{key}-llamaindex")]
+    names = ("ours",) + tuple(x.name for x in systems[1:])
+    questions = es.questions[:limit] if limit else es.questions
+    files: dict[str, str] = {}
+    outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency, files)
+                for q in bar(questions, progress, f"{es.name} questions")]
+    subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
+    latency = []
+    for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"]):
+        ms = [o.ms[i] for o in outcomes if o.ms[i] is not None]
+        if ms:
+            latency.append((what, float(np.percentile(ms, 50)), float(np.percentile(ms, 95))))
+    info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
+            f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
+            f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
+    return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0,
+                  tuple(outcomes))
+
+
+def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: bool, index_options: dict):
+    """`cache` given: the folder is ours, rebuilt from scratch (so chunker changes are measured) with
+    the shared embedding cache; None: a user's index folder, added to and nothing removed."""
+    from ..api import Index
+
+    if cache is not None:
+        shutil.rmtree(home / "chroma", ignore_errors=True)
+        for f in home.glob("catalog-*.sqlite*"):
+            f.unlink()
+    idx = Index(home, settings=s.with_(home=home, chroma_url=""), embedding_cache=cache, **index_options)
+    update = None
+    if progress:
+        from ..progress import tqdm_progress
+
+        bar, update = tqdm_progress(f"indexing {es.name}")
+    try:
+        report = idx.add(list(es.paths), progress=update)
+    finally:
+        if progress:
+            bar.close()
+    if report.failed:
+        say(True, f"warning: {len(report.failed)} files failed to index:\n" + report.summary())
+    return idx
+
+
+def _run(q: Question, idx, systems, depth: int, embed_latency: bool, files: dict[str, str]) -> Outcome:
+    from index.chunker import clean
+
+    # the query vector, timed apart on the model itself (the cache may already hold it from a past run);
+    # every system below then finds it in the cache, so their latencies compare search alone
+    t = perf_counter()
+    if embed_latency:
+        idx.collection.embedder.inner.embed([clean(q.text)], "query")
+    ranks, ms, ours = [], [1000 * (perf_counter() - t) if embed_latency else None], []
+    idx.collection.embed_query(q.text)
+    for system in systems:
+        t = perf_counter()
+        passages = system.retrieve(q.text, depth)
+        ms.append(1000 * (perf_counter() - t))
+        ranks.append(next((i for i, p in enumerate(passages, 1) if q.hit(p)), None))
+        ours = passages if system is idx else ours
+    t = perf_counter()
+    try:
+        ans = idx.ask(q.text)
+    except AssertionError as e:  # ask() refuses a quote that is not verbatim: count it as inexact
+        ans = Answer(f"ERROR: {e}", q.lang, False)
+        exact, n = 0, 1
+    else:
+        exact, n = sum(_exact(c, files) for c in ans.citations), len(ans.citations)
+    ms.append(1000 * (perf_counter() - t))
+    top = f"{ours[0].name} ({ours[0].lang})" if ours else "-"
+    correct = (ans.answered and contains_answer(ans.text, q.answers)) if q.answerable else None
+    return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
+                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms), q.answers)
+
+
+def _exact(c, files: dict[str, str]) -> bool:
+    """The quote is the source file's text at its offsets (decoded here, independently of the loader;
+    utf-8-sig because the loader drops a BOM before counting offsets). `files`: decoded texts so far."""
+    src = c.passage.source
+    if src not in files:
+        files[src] = Path(src).read_bytes().decode("utf-8-sig")
+    return files[src][c.start : c.end] == c.quote
+
+
+def _groups(outcomes: list[Outcome]):
+    yield "all", lambda o: True
+    langs = sorted({o.lang for o in outcomes})
+    for lang in langs if len(langs) > 1 else ():
+        yield lang, lambda o, lang=lang: o.lang == lang
+    if any(o.crosslingual for o in outcomes) and not all(o.crosslingual for o in outcomes):
+        yield "crosslingual", lambda o: o.crosslingual
+        yield "monolingual", lambda o: not o.crosslingual
+
+
+def _summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) -> Subset:
+    ans = [o for o in outs if o.answerable]
+    un = [o for o in outs if not o.answerable]
+    scores = tuple(Scores(s, *rank_metrics([o.ranks[i] for o in ans], k)) for i, s in enumerate(systems))
+    n_cites, exact = sum(o.citations for o in outs), sum(o.exact_citations for o in outs)
+    chars = [c for o in outs for c in o.cited_chars]
+    return Subset(name, len(outs), len(ans), scores,
+                  answer_accuracy=mean([bool(o.correct) for o in ans]), answered=mean([o.answered for o in ans]),
+                  abstained=mean([not o.answered for o in un]), citations=n_cites,
+                  citation_exactness=exact / n_cites if n_cites else None, mean_cited_chars=mean(chars),
+                  top_in_question_lang=mean([o.top.endswith(f"({o.lang})") for o in outs]))
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in s)[-60:]

@@ -1,0 +1,43 @@
+"""What `qa eval` counts, shared by the QA sets (harness) and the sentence pairs (pairs)."""
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import numpy as np
+
+DEPTH = 10  # passages retrieved per question and system: MRR@10
+
+
+def contains_answer(text: str, answers) -> bool:
+    """Does `text` contain one of `answers`, compared composed (fr/paris-call.md is stored decomposed),
+    whitespace collapsed, ’ read as ', case ignored?"""
+    return any(_norm(a) in _norm(text) for a in answers if a.strip())
+
+
+def _norm(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", s).replace("’", "'").split()).casefold()
+
+
+def rank_metrics(ranks: list[int | None], k: int) -> tuple[float | None, ...]:
+    if not ranks:
+        return (None, None, None)
+    return (sum(r == 1 for r in ranks) / len(ranks), sum(r is not None and r <= k for r in ranks) / len(ranks),
+            sum(1 / r for r in ranks if r is not None and r <= DEPTH) / len(ranks))
+
+
+def mean(xs) -> float | None:
+    return float(np.mean(xs)) if len(xs) else None
+
+
+def bar(items, progress: bool, desc: str, unit: str = "question"):
+    if not progress:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+
+
+def say(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr)
