@@ -74,7 +74,6 @@ def _stream():
 
 def build(root: Path, size: int, chunk_chars: int = 450) -> dict:
     """Write the corpus of ``size`` chunks under root/<size>/ (once) and return its manifest."""
-    import qa  # noqa: F401  (qa before index: index.embedders imports qa.errors, which imports qa.api)
     from index.chunker import chunk
     from index.loader import read_text
 

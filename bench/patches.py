@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-import qa  # noqa: F401  (qa before index: see bench.corpus)
 from index import bm25 as bm25mod
 from index.catalog import Catalog
 
@@ -117,7 +116,7 @@ def store_count(home: Path, embedder: str, n_questions: int = 100) -> dict:
     idx = Index(home, embedder=embedder)
     manifest = home.parents[2] / "corpus" / home.parent.name / "manifest.json"
     qs = [q["q"] for q in corpus.questions(json.loads(manifest.read_text()), n_questions)["retrieve"]]
-    library = idx.store.query
+    library = idx.collection.store.query
 
     def with_count(vector, n, where=None):  # VectorStore.query before the patch
         def call(col):
@@ -127,20 +126,20 @@ def store_count(home: Path, embedder: str, n_questions: int = 100) -> dict:
             r = col.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"])
             return [(cid, 1.0 - float(d)) for cid, d in zip(r["ids"][0], r["distances"][0])]
 
-        return idx.store._run("query", call)
+        return idx.collection.store._run("query", call)
 
     for q in qs:  # embeddings cached, lazy loads done
         idx.retrieve(q)
     before, after, same = [], [], 0
     for q in qs:
-        idx.store.query = with_count
+        idx.collection.store.query = with_count
         a, sa = timed(idx.retrieve, q)
-        idx.store.query = library
+        idx.collection.store.query = library
         b, sb = timed(idx.retrieve, q)
         before.append(sa)
         after.append(sb)
         same += [p.id for p in a] == [p.id for p in b]
-    count_s = timed(idx.store.count, repeat=20)[1]
+    count_s = timed(idx.collection.store.count, repeat=20)[1]
     return {"count_ms": round(count_s * 1000, 2), "retrieve_before": ms_stats(before), "retrieve_after": ms_stats(after),
             "same_results": f"{same}/{len(qs)}"}
 

@@ -9,7 +9,7 @@ For each size: the corpus is written (bench/corpus.py), then, each in a fresh pr
 2. ours: retrieve and ask latency on questions never asked before (their query embedding is computed),
    then the same questions again (embeddings cached: what is left is search), peak RSS;
 3. ours: cold start, ``python -c "from qa import Index; Index(home).ask(q)"``, process start to answer;
-4. the same for the llama-index recipe (qa/baselines.py LlamaIndexRecipe: SimpleDirectoryReader,
+4. the same for the llama-index recipe (qa/eval/baselines.py LlamaIndexRecipe: SimpleDirectoryReader,
    SentenceSplitter 1024/200, VectorStoreIndex over Chroma, our embedder without cache); it has no
    ``ask``, so its "first answer" is its first retrieve.
 

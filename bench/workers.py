@@ -40,7 +40,7 @@ from chromadb.config import Settings
 from llama_index.core import VectorStoreIndex
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from index.embedders import get_embedder
-from qa.baselines import llama_embedding
+from qa.eval.baselines import llama_embedding
 t1 = time.time()
 col = chromadb.PersistentClient(path={home!r}, settings=Settings(anonymized_telemetry=False)).get_collection("baseline")
 r = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=col), embed_model=llama_embedding(get_embedder({embedder!r}))).as_retriever(similarity_top_k=5)
@@ -135,10 +135,10 @@ def ingest(home: str, corpus: str, embedder: str, sample: int) -> dict:
     idx = Index(home, embedder=embedder)
     open_s = time.perf_counter() - t_open
     clock.wrap(model, "embed_batch", "model", on_call=lambda texts, kind: batches.append(len(texts)))
-    clock.wrap(idx.store, "upsert", "chroma_upsert")
-    clock.wrap(idx.store, "query_many", "chroma_query")  # pairing; store.query goes through it too
+    clock.wrap(idx.collection.store, "upsert", "chroma_upsert")
+    clock.wrap(idx.collection.store, "query_many", "chroma_query")  # pairing; store.query goes through it too
     for name in ("pend", "replace_document", "settled"):
-        clock.wrap(idx.catalog, name, "catalog")
+        clock.wrap(idx.collection.catalog, name, "catalog")
     clock.wrap(ingest_mod, "chunk", "chunk")
     clock.wrap(ingest_mod, "read_text", "read")
 
@@ -154,20 +154,20 @@ def ingest(home: str, corpus: str, embedder: str, sample: int) -> dict:
     raw["per_s_before"], raw["per_s_after"] = raw["per_s"], raw_after["per_s"]
     raw["per_s"] = round((raw["per_s"] + raw_after["per_s"]) / 2, 3)
     raw["per_cpu_s"] = round(2 * len(texts) / (raw["cpu_s"] + raw_after["cpu_s"]), 3)
-    chunks = idx.catalog.count_chunks()
-    embedded = idx.embedder._db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
+    chunks = idx.collection.catalog.count_chunks()
+    embedded = idx.collection.embedder._db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
     pairing = marks.get("done", t0) - marks.get("pairing translations", t0)
     return {
         "embedder": embedder, "seconds": round(seconds, 2), "open_seconds": round(open_s, 2),
         "files": len(report.added), "failed": len(report.failed), "skipped": len(report.skipped),
         "chunks": chunks, "texts_embedded": embedded, "chunks_per_s": round(chunks / seconds, 3),
-        "chars_per_s": round(sum(len(r.text) for r in idx.rows.values()) / seconds, 1),
+        "chars_per_s": round(sum(len(r.text) for r in idx.collection.rows.values()) / seconds, 1),
         "cpu_s": round(cpu, 1), "chunks_per_cpu_s": round(chunks / cpu, 3),
         "raw": raw, "raw_per_document": raw_doc, "ratio_to_raw": round(chunks / seconds / raw["per_s"], 3),
         "cpu_ratio_to_raw": round(chunks / cpu / raw["per_cpu_s"], 3),
         "phases_s": {**{k: round(v, 2) for k, v in clock.seconds.items()}, "pairing": round(pairing, 2)},
         "mean_batch": round(statistics.mean(batches), 2) if batches else 0,
-        "twins": sum(1 for r in idx.rows.values() if r.twin), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "twins": sum(1 for r in idx.collection.rows.values() if r.twin), "peak_rss_mb": round(peak_rss_mb(), 1),
         "loadavg": os.getloadavg()[0],
     }
 
@@ -188,6 +188,7 @@ def query(home: str, embedder: str, questions: str) -> dict:
     import qa  # noqa: F401
     import qa.api
     from index import ingest as ingest_mod
+    from qa.answerers import extractive
     from qa import Index
 
     sets = json.loads(Path(questions).read_text())
@@ -200,12 +201,13 @@ def query(home: str, embedder: str, questions: str) -> dict:
     for q in ("Quel est le sujet de ce texte ?", "What is this text about?"):  # warm: models, lazy loads
         idx.ask(q)
     clock.take()
-    clock.wrap(idx.embedder.inner, "embed_batch", "model")
-    clock.wrap(idx.embedder, "embed", "embed")  # cache lookups + the model on a miss
-    clock.wrap(idx.store, "query", "chroma")
-    clock.wrap(idx.bm25, "search", "bm25")
+    col = idx.collection
+    clock.wrap(col.embedder.inner, "embed_batch", "model")
+    clock.wrap(col.embedder, "embed", "embed")  # cache lookups + the model on a miss
+    clock.wrap(col.store, "query", "chroma")
+    clock.wrap(col.bm25, "search", "bm25")
     clock.wrap(qa.api, "detect", "detect")
-    clock.wrap(qa.api.answering, "compose", "compose")
+    clock.wrap(extractive, "compose", "compose")
     clock.wrap(qa.api, "verify", "verify")
 
     def retrieved(q):
@@ -241,7 +243,7 @@ def llama_ingest(folder: str, corpus: str, embedder: str, sample: int) -> dict:
     import qa  # noqa: F401
     from index.chunker import clean
     from index.embedders import get_embedder
-    from qa.baselines import LlamaIndexRecipe
+    from qa.eval.baselines import LlamaIndexRecipe
 
     model = get_embedder(embedder)
     model.embed_batch(["warm up"], "passage")
@@ -274,7 +276,7 @@ def llama_query(folder: str, embedder: str, questions: str) -> dict:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from index.embedders import get_embedder
-    from qa.baselines import llama_embedding
+    from qa.eval.baselines import llama_embedding
 
     sets = json.loads(Path(questions).read_text())
     t_open = time.perf_counter()

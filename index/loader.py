@@ -12,13 +12,15 @@ Whitespace is normalised only in the copies we embed and tokenise (see ``chunker
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .readers import BY_SUFFIX, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
+from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
+from .walk import read_regular
 
 TEXT_SUFFIXES = SUFFIXES  # every suffix some reader handles (the name predates PDF and DOCX)
 CACHE_CHARS = 20_000_000  # decoded text kept in memory (about 20 MB of plain text): see _cache
@@ -101,13 +103,11 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
     reader = BY_SUFFIX.get(path.suffix.lower())
     if reader is None:
         raise Unreadable(f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(sorted(SUFFIXES))}")
-    st = path.stat()
-    if max_bytes is not None and st.st_size > max_bytes:
-        raise Unreadable(f"is {st.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (QA_MAX_FILE_MB)")
-    data = path.read_bytes()
+    data, st = read_regular(path, max_bytes)  # a regular file only: a FIFO would block, /dev/zero never end
     if not data.strip():
         raise Unreadable("is empty" if not data else "is empty (only whitespace)")
-    resolved, sha = str(path.resolve()), file_hash(data)  # by content: an mtime can miss a quick rewrite
+    # the path as walked, not resolved: a followed link is indexed under its own name (see walk)
+    resolved, sha = os.path.abspath(path), file_hash(data)  # by content: an mtime can miss a quick rewrite
     stamp = (st.st_mtime_ns, st.st_size)
     hit = _cached(resolved)
     if hit is not None and hit[1].sha256 == sha:
@@ -154,6 +154,12 @@ class Sources:
     def error(self, path: str) -> Exception | None:
         self.get(path)
         return self._errors.get(path)
+
+
+def formats() -> str:
+    """The supported file types, for messages and labels: ".txt .md .html .pdf .docx" (each reader's
+    first suffix, in the registry's order; index.readers.READERS is the one list)."""
+    return " ".join(r.suffixes[0] for r in READERS)
 
 
 def line_of(text: str, offset: int) -> int:

@@ -10,6 +10,8 @@ import json
 import sys
 from datetime import datetime
 
+from index.loader import SUFFIXES, formats
+
 from .config import help_table
 from .errors import ConfigError, QAError, QuestionError, SourceError, StoreError
 from .progress import tqdm_progress
@@ -126,10 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     home = dict(default=None, help="data folder of the index (default: QA_HOME, else ~/.local/share/bilingual-qa)")
 
     s = sub.add_parser(
-        "index", help="add files or folders (.txt .md .html .pdf .docx) to the index; unchanged files are skipped",
+        "index", help=f"add files or folders ({formats()}) to the index; unchanged files are skipped",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Index files and folders (walked recursively; hidden files and folders are ignored).\n"
-                    "Formats: .txt .md .html .htm .pdf (with a text layer) .docx; citations give the line range,\n"
+                    f"Formats: {', '.join(sorted(SUFFIXES))} (PDF with a text layer); citations give the line range,\n"
                     "the heading path (Markdown, HTML, Word) or the page (PDF).\n\n"
                     "Incremental: unchanged files (same content hash) are skipped, changed files are re-chunked\n"
                     "and their old passages removed, and when a FOLDER is indexed again, documents under it whose\n"

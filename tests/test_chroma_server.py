@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.api import Index  # first: importing index.store before qa is a circular import (see ingest.py)
+from qa.api import Index  # first: the index side imports nothing from qa, in any order
 from qa.config import SEEDS_DIR
 from qa.errors import StoreError
 
@@ -125,10 +125,10 @@ def answer_shape(ans) -> tuple:
 
 def test_seeds_are_indexed_on_the_server(idx, server):
     assert len(idx) > 0
-    assert idx.store.count() == len(idx)
+    assert idx.collection.store.count() == len(idx)
     assert not (idx.settings.home / "chroma").exists(), "vectors belong on the server, not in the data folder"
     # a connection of its own sees the same vectors: they live in the server
-    assert VectorStore(Path("unused"), idx.embedder.name, server.url).count() == len(idx)
+    assert VectorStore(Path("unused"), idx.collection.embedder.name, server.url).count() == len(idx)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -153,7 +153,7 @@ def test_reindexing_keeps_the_chunk_count(idx, server, home, tmp_path):
     n = len(idx)
     again = idx.add([SEEDS_DIR])
     assert again.added == again.updated == [] and len(again.unchanged) == len(idx.documents())
-    assert (len(idx), idx.store.count()) == (n, n)
+    assert (len(idx), idx.collection.store.count()) == (n, n)
 
     # A data folder with a fresh catalog writes every chunk again: same ids, so no new vectors.
     fresh = tmp_path / "fresh"
@@ -161,20 +161,20 @@ def test_reindexing_keeps_the_chunk_count(idx, server, home, tmp_path):
     other = Index(fresh, chroma_url=server.url)
     report = other.add([SEEDS_DIR])
     assert report.chunks == n
-    assert (len(other), other.store.count(), idx.store.count()) == (n, n, n)
+    assert (len(other), other.collection.store.count(), idx.collection.store.count()) == (n, n, n)
 
 
 def test_remove_deletes_the_vectors_on_the_server(idx, server):
     answer = answer_shape(idx.ask(WGIG))
     doc = next(d for d in idx.documents() if d.path.endswith(WGIG_SOURCE))
-    ids = [cid for cid, row in idx.rows.items() if row.path == doc.path]
-    assert ids and idx.store.existing(ids) == set(ids)
-    before = idx.store.count()
+    ids = [cid for cid, row in idx.collection.rows.items() if row.path == doc.path]
+    assert ids and idx.collection.store.existing(ids) == set(ids)
+    before = idx.collection.store.count()
 
     assert idx.remove(doc.path) == len(ids)
-    check = VectorStore(Path("unused"), idx.embedder.name, server.url)
+    check = VectorStore(Path("unused"), idx.collection.embedder.name, server.url)
     assert check.existing(ids) == set()
-    assert check.count() == idx.store.count() == len(idx) == before - len(ids)
+    assert check.count() == idx.collection.store.count() == len(idx) == before - len(ids)
     assert all(p.name != WGIG_SOURCE for p in idx.retrieve(WGIG, k=5))
 
     idx.add([doc.path])  # put it back for the tests that follow
@@ -219,10 +219,10 @@ def test_the_same_index_answers_again_after_a_server_restart(idx, server):
     answer = answer_shape(idx.ask(WGIG))
     server.stop()
     try:
-        for call in (lambda: idx.ask(WGIG), lambda: idx.retrieve(WGIG), idx.store.count):
+        for call in (lambda: idx.ask(WGIG), lambda: idx.retrieve(WGIG), idx.collection.store.count):
             with pytest.raises(StoreError, match=f"Chroma server at {server.url}.*does not answer"):
                 call()
     finally:
         server.start()  # same port, same data folder
     assert answer_shape(idx.ask(WGIG)) == answer
-    assert idx.store.count() == len(idx)
+    assert idx.collection.store.count() == len(idx)

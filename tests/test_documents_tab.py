@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import app
+from qa import library
 from qa import Index
 
 from .test_formats import PARIS, paris_call_pdf
@@ -27,9 +28,9 @@ from .test_incremental import EMBEDDER, consistent
     ("é" * 400 + ".docx", "é" * 57 + ".docx"),  # 120 bytes at most: é is 2 bytes in UTF-8
 ])
 def test_upload_names_are_made_safe(name, stored):
-    got = app.safe_name(name)
+    got = library.safe_name(name)
     assert got == stored
-    assert "/" not in got and "\\" not in got and not got.startswith(".") and len(got.encode()) <= app.NAME_CHARS
+    assert "/" not in got and "\\" not in got and not got.startswith(".") and len(got.encode()) <= library.NAME_CHARS
 
 
 def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
@@ -46,28 +47,28 @@ def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
     ]
     (incoming / "empty.txt").write_bytes(b"")
     idx = Index(tmp_path / "home", embedder=EMBEDDER)
-    report = app.add_uploads(idx, payloads)
+    report = library.add_uploads(idx, payloads)
     uploads = (tmp_path / "home" / "uploads").resolve()
-    assert sorted(Path(p).name for p in report.added) == sorted(["passwd.md", app.safe_name(long_name)])
+    assert sorted(Path(p).name for p in report.added) == sorted(["passwd.md", library.safe_name(long_name)])
     assert all(Path(p).parent == uploads for p in report.added)
     failed = dict(report.failed)
     assert "unsupported file type (none)" in failed["passwd"] and failed["empty.txt"] == "is empty"
     assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(".")) == sorted(
-        ["passwd.md", app.safe_name(long_name)])  # failures are not kept
+        ["passwd.md", library.safe_name(long_name)])  # failures are not kept
     assert not (tmp_path / "etc").exists()
-    markdown = app.report_markdown(report)
+    markdown = library.report_markdown(report)
     assert "⚠️ passwd unsupported file type" in markdown and "⚠️ empty.txt is empty" in markdown
-    assert [row[0] for row in app.documents_table(idx)] == sorted(["passwd.md", app.safe_name(long_name)])
+    assert [row[0] for row in library.documents_table(idx)] == sorted(["passwd.md", library.safe_name(long_name)])
 
     # a damaged new version of an uploaded name does not replace the good one
     broken = incoming / "broken.md"
     broken.write_bytes(b"\x00\x01 not text")
-    again = app.add_uploads(idx, [(broken, "passwd.md")])
+    again = library.add_uploads(idx, [(broken, "passwd.md")])
     assert "binary" in dict(again.failed)["passwd.md"]
     assert (uploads / "passwd.md").read_bytes() == good.read_bytes()
     consistent(idx)
 
-    message = app.remove_document(idx, str(uploads / "passwd.md"))
+    message = library.remove_document(idx, str(uploads / "passwd.md"))
     assert message.startswith("Removed passwd.md") and not (uploads / "passwd.md").exists()
     consistent(idx)
 
@@ -100,7 +101,7 @@ def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
         assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
         outcome, table, _, _ = client.predict(stored, api_name="/remove")
         assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [["", "", "", ""]])
-        assert len(idx) == 0 and idx.store.count() == 0
+        assert len(idx) == 0 and idx.collection.store.count() == 0
         client.close()
     finally:
         demo.close()

@@ -33,7 +33,7 @@ def test_a_sentence_transformers_model_by_local_path_indexes_and_retrieves(tmp_p
     idx.add([SEEDS / SEED_000])
     top = idx.retrieve("When will the first Prepcom of Phase II take place?", k=3)
     assert any("Prepcom" in p.text for p in top)
-    assert idx.embedder.name == path
+    assert idx.collection.embedder.name == path
 
 
 def test_an_unknown_model_name_says_what_to_do_offline():
@@ -73,8 +73,8 @@ def test_with_use_v3_the_two_halves_of_seed_000_are_linked_and_the_question_lang
     linked almost none, and an English question got French passages of seed 000 beside English ones."""
     idx = Index(tmp_path, embedder="use-v3")
     idx.add([SEEDS / SEED_000])
-    english = [r for r in idx.rows.values() if r.lang == "en"]
-    linked = [r for r in english if r.twin and idx.rows[r.twin].lang == "fr"]
+    english = [r for r in idx.collection.rows.values() if r.lang == "en"]
+    linked = [r for r in english if r.twin and idx.collection.rows[r.twin].lang == "fr"]
     assert len(linked) >= 0.7 * len(english), (len(linked), len(english))
     for question, lang in [("When will the first Prepcom of Phase II take place?", "en"),
                            ("Quand aura lieu le premier Prepcom de la Phase II ?", "fr")]:

@@ -15,7 +15,7 @@ import unicodedata
 import pytest
 
 from qa.config import help_table
-from qa.evaluate import REPO, contains_answer, evaluate, load_set, plot, read_questions
+from qa.eval import REPO, contains_answer, evaluate, load_set, plot, read_questions
 from qa.errors import ConfigError
 from qa.types import Passage
 

@@ -259,14 +259,14 @@ def test_a_batch_with_bad_files_indexes_the_rest_and_names_each_bad_file(tmp_pat
     assert "over the 1 MB limit" in failed[str(src / "big.md")]
     assert dict(report.skipped)[str(src / "photo.jpg")] == "unsupported file type .jpg"
     assert f"failed: {src / 'encrypted.pdf'}: is an encrypted" in report.summary()
-    assert len(idx.documents()) == 1 and len(idx) == idx.store.count() > 0
+    assert len(idx.documents()) == 1 and len(idx) == idx.collection.store.count() > 0
 
     # the good file turns bad: it is reported, and what was indexed from it is kept
-    before = {r.id for r in idx.catalog.chunks()}
+    before = {r.id for r in idx.collection.catalog.chunks()}
     good.write_bytes(b"\x00\x01\x02 binary now")
     again = idx.add([src])
     assert "binary" in dict(again.failed)[str(good)]
-    assert {r.id for r in idx.catalog.chunks()} == before and idx.store.count() == len(before)
+    assert {r.id for r in idx.collection.catalog.chunks()} == before and idx.collection.store.count() == len(before)
 
 
 # -- end to end: every format indexed together, cited with where the quote is -------------------------
@@ -312,7 +312,7 @@ def _passage_for(idx: Index, question: str, needle: str, k: int = 5):
 def test_each_format_is_retrieved_with_where_the_passage_is(formats_index, question, name, needle, where):
     p = _passage_for(formats_index, question, needle)
     assert p.name == name
-    row = formats_index.rows[p.id]
+    row = formats_index.collection.rows[p.id]
     assert where in row.where, row.where
     assert p.where == row.where
     text = read_text(Path(p.source)).text  # what verify() and the source viewer read
@@ -329,13 +329,13 @@ def test_a_pdf_answer_quotes_verbatim_and_the_viewer_highlights_it(formats_index
     c = cites[0]
     text = read_text(Path(c.passage.source)).text
     assert text[c.start : c.end] == c.quote  # verbatim from the extracted text (ask() checked it too)
-    assert formats_index.rows[c.passage.id].where in ("p. 3", "pp. 2–3")
+    assert formats_index.collection.rows[c.passage.id].where in ("p. 3", "pp. 2–3")
     html = citation_html(c, open_=True)
     assert "<mark>" in html and "qa-dim" in html  # shown in its context from the PDF, quote highlighted
 
 
 def test_catalog_rows_carry_where_for_every_chunk(formats_index):
-    rows = formats_index.catalog.chunks()
+    rows = formats_index.collection.catalog.chunks()
     by_kind = {}
     for r in rows:
         by_kind.setdefault(Path(r.path).suffix, set()).add(r.where)

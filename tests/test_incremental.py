@@ -34,10 +34,10 @@ PIAF = SHARED / "eval" / "piaf" / "piaf-v1.0.json"
 
 def consistent(idx: Index) -> set[str]:
     """The catalog, Chroma and BM25 know exactly the same chunk ids; returns them."""
-    ids = {r.id for r in idx.catalog.chunks()}
-    assert set(idx.rows) == ids
-    assert idx.store.count() == len(ids) and idx.store.existing(sorted(ids)) == ids
-    assert set(idx.bm25.pos) == ids
+    ids = {r.id for r in idx.collection.catalog.chunks()}
+    assert set(idx.collection.rows) == ids
+    assert idx.collection.store.count() == len(ids) and idx.collection.store.existing(sorted(ids)) == ids
+    assert set(idx.collection.bm25.pos) == ids
     return ids
 
 
@@ -106,10 +106,10 @@ def test_bm25_built_at_start_scores_as_the_one_kept_in_place(tmp_path):
     reopened = Index(tmp_path / "home", embedder=EMBEDDER)
     for q in ("election integrity paragraph", "open source licenses", "Qui protège les infrastructures ?", "zzz"):
         terms = bm25.query_terms(q)
-        live, built = idx.bm25.search(terms, 20), reopened.bm25.search(terms, 20)
+        live, built = idx.collection.bm25.search(terms, 20), reopened.collection.bm25.search(terms, 20)
         assert [c for c, _ in live] == [c for c, _ in built]
         assert [s for _, s in live] == pytest.approx([s for _, s in built], rel=1e-5)
-        assert all(idx.bm25.knows(t) == reopened.bm25.knows(t) for t in terms)
+        assert all(idx.collection.bm25.knows(t) == reopened.collection.bm25.knows(t) for t in terms)
 
 
 def test_translations_are_paired_across_runs(tmp_path):
@@ -119,9 +119,9 @@ def test_translations_are_paired_across_runs(tmp_path):
     fr.write_bytes((PARIS / "fr" / "case-study-principle-5.md").read_bytes())
     idx = Index(tmp_path / "home", embedder=EMBEDDER)
     idx.add([en])
-    assert not any(r.twin for r in idx.catalog.chunks())
+    assert not any(r.twin for r in idx.collection.catalog.chunks())
     idx.add([fr])
-    rows = {r.id: r for r in idx.catalog.chunks()}
+    rows = {r.id: r for r in idx.collection.catalog.chunks()}
     pairs = {(r.id, r.twin) for r in rows.values() if r.twin}
     assert pairs and all((b, a) in pairs and rows[a].lang != rows[b].lang for a, b in pairs)
     assert len({b for _, b in pairs}) == len(pairs)  # nobody's translation twice
@@ -134,9 +134,9 @@ def test_keep_missing_keeps_documents_of_deleted_files(tmp_path):
     idx.add([src])
     three.unlink()
     kw = dict(chunk_chars=450, max_bytes=10**7)
-    kept = ingest.add([src], idx.catalog, idx.store, idx.embedder, idx.bm25, prune=False, **kw)
+    kept = ingest.add([src], idx.collection.catalog, idx.collection.store, idx.collection.embedder, idx.collection.bm25, prune=False, **kw)
     assert kept.removed == [] and len(idx.documents()) == 2
-    pruned = ingest.add([src], idx.catalog, idx.store, idx.embedder, idx.bm25, **kw)
+    pruned = ingest.add([src], idx.collection.catalog, idx.collection.store, idx.collection.embedder, idx.collection.bm25, **kw)
     assert pruned.removed == [str(three)] and [d.path for d in idx.documents()] == [str(one)]
 
 
@@ -171,10 +171,10 @@ def test_vectors_left_by_a_killed_write_are_deleted_by_the_next_run(tmp_path):
     doc = read_text(three)
     chunks = chunk(doc, 450)
     orphan = [c.id + "-stale" for c in chunks]  # as if the file changed before the next run
-    idx.catalog.pend(orphan)
-    idx.store.upsert(orphan, idx.embedder.embed([c.clean for c in chunks], "passage"),
+    idx.collection.catalog.pend(orphan)
+    idx.collection.store.upsert(orphan, idx.collection.embedder.embed([c.clean for c in chunks], "passage"),
                      [{"path": doc.path, "lang": c.lang} for c in chunks])
-    assert idx.store.count() == len(idx) + len(orphan)
+    assert idx.collection.store.count() == len(idx) + len(orphan)
     idx.add([src])
     consistent(idx)
 
@@ -306,6 +306,6 @@ def test_a_run_killed_with_sigkill_leaves_an_answering_index_and_the_next_run_co
 
     idx = Index(home, embedder=EMBEDDER)
     assert [Path(d.path).name for d in idx.documents()] == [f.name for f in files]  # none missing
-    rows = idx.catalog.chunks()
+    rows = idx.collection.catalog.chunks()
     assert len({(r.path, r.start) for r in rows}) == len(rows)  # no chunk twice
     assert consistent(idx) == expected_ids(files)  # Chroma holds exactly the catalog's chunks

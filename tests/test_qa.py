@@ -55,7 +55,7 @@ def test_english_question_about_seed_000_cites_the_english_half_only(seeds_index
     assert top.name == SEED_000 and top.lang == "en" and "Prepcom" in top.text
     # the French translation of the same passage is not returned beside it as a second source
     ids = {p.id for p in passages}
-    assert not any(seeds_index.rows[i].twin in ids for i in ids)
+    assert not any(seeds_index.collection.rows[i].twin in ids for i in ids)
 
 
 @pytest.mark.parametrize("question", [
@@ -105,17 +105,17 @@ def test_every_quote_is_verbatim_at_its_offsets_over_the_dev_set(seeds_index):
 
 
 def test_reindexing_the_seeds_changes_nothing(seeds_index):
-    before, vectors = len(seeds_index), seeds_index.store.count()
+    before, vectors = len(seeds_index), seeds_index.collection.store.count()
     report = seeds_index.add([SEEDS])
     again = seeds_index.add([SEEDS])
     assert report.unchanged and again.unchanged and not report.added and not again.added
-    assert len(seeds_index) == before and seeds_index.store.count() == vectors
+    assert len(seeds_index) == before and seeds_index.collection.store.count() == vectors
 
 
 def test_a_fresh_index_of_the_same_files_has_the_same_chunk_ids(seeds_index, tmp_path):
     other = Index(tmp_path)
     other.add([SEEDS])
-    assert set(other.rows) == set(seeds_index.rows)
+    assert set(other.collection.rows) == set(seeds_index.collection.rows)
 
 
 def test_types_are_frozen_and_render_in_jupyter(seeds_index):
@@ -225,7 +225,7 @@ def test_a_file_changed_since_indexing_is_named_instead_of_quoted_unverified(tmp
 
 
 def _window(text: str, sentence: str):
-    from qa.answer import Sentence, window
+    from qa.answerers.extractive import Sentence, window
 
     a = text.index(sentence)
     w = window(Sentence(None, a, a + len(sentence), sentence, 1.0, text))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import app
+import qa.build
 from qa import Index
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -90,7 +91,7 @@ def test_a_question_asked_while_the_documents_are_indexed_is_told_so_then_answer
         release.wait(60)
         return seeds_idx
 
-    monkeypatch.setattr(app, "WAIT_FOR_BUILD", 0.5)
+    monkeypatch.setattr(qa.build, "WAIT_FOR_BUILD", 0.5)
     demo = app.create_app(slow_factory)
     demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
     try:
@@ -99,7 +100,7 @@ def test_a_question_asked_while_the_documents_are_indexed_is_told_so_then_answer
         assert set(early) == {"error"}
         assert "still being indexed (1/3 files" in early["error"], early
         release.set()
-        monkeypatch.setattr(app, "WAIT_FOR_BUILD", 30.0)
+        monkeypatch.setattr(qa.build, "WAIT_FOR_BUILD", 30.0)
         late = c.predict(PREPCOM_EN, api_name="/ask")
         assert late.get("answered") and late["citations"], late
         c.close()

@@ -33,7 +33,7 @@ import numpy as np
 from ..config import Settings
 from ..errors import ConfigError
 from ..types import Answer
-from .metrics import DEPTH, bar, contains_answer, mean, rank_metrics, say
+from .metrics import DEPTH, contains_answer, mean, progress_bar, rank_metrics, say
 from .report import Outcome, Report, Scores, Subset
 from .sets import EvalSet, Question, default_workdir, load_set
 
@@ -81,7 +81,7 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     questions = es.questions[:limit] if limit else es.questions
     files: dict[str, str] = {}
     outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency, files)
-                for q in bar(questions, progress, f"{es.name} questions")]
+                for q in progress_bar(questions, progress, f"{es.name} questions")]
     subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
     latency = []
     for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"]):

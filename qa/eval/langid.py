@@ -1,7 +1,7 @@
 """Question-language identification: the detector `index.lang.detect` uses against the 14-language
 high-accuracy lingua detector it replaced, on every question and sentence of the eval sets.
 
-    python eval/langid.py            # writes eval/langid.txt
+    python -m qa.eval.langid            # writes eval/langid.txt
 
 English and French texts: how often each detector names the right language, and how often it calls
 one "another language" (the answer would then say "your question seems to be in German").
@@ -17,9 +17,8 @@ from functools import partial
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from qa.eval_sets import shared_dir  # noqa: E402
+from .sets import REPO as ROOT
+from .sets import shared_dir
 
 OTHER = {
     "de": ["Wer leitete die Arbeitsgruppe zur Internet-Governance?",
@@ -206,7 +205,7 @@ def main() -> None:
     from index.lang import detect
     old = old_detect()
     lines = ["# Question-language identification: index.lang.detect (new) against the 14-language",
-             "# high-accuracy detector it replaced (old). Command: python eval/langid.py", ""]
+             "# high-accuracy detector it replaced (old). Command: python -m qa.eval.langid", ""]
     lines.append(f"{'set':<26}{'texts':>7}{'old right':>11}{'new right':>11}"
                  f"{'old other':>11}{'new other':>11}{'differ':>8}")
     diffs = []
@@ -234,7 +233,7 @@ def main() -> None:
     lines += ["", "First detection in a fresh process (median of 3; wall s / CPU s of the whole process,"
               " imports included):"]
     for q in FIRST_QUESTIONS:
-        o = first_detection("import sys; sys.path.insert(0, 'eval'); import langid; d = langid.old_detect()", q)
+        o = first_detection("from qa.eval import langid; d = langid.old_detect()", q)
         n = first_detection("from index.lang import detect as d", q)
         lines.append(f"  {q[:56]:<58} old {o[0]:.2f} / {o[1]:.2f}   new {n[0]:.2f} / {n[1]:.2f}")
     text = "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ def mean(xs) -> float | None:
     return float(np.mean(xs)) if len(xs) else None
 
 
-def bar(items, progress: bool, desc: str, unit: str = "question"):
+def progress_bar(items, progress: bool, desc: str, unit: str = "question"):
     if not progress:
         return items
     from tqdm import tqdm

@@ -7,7 +7,7 @@ from time import perf_counter
 
 import numpy as np
 
-from .metrics import DEPTH, bar, rank_metrics
+from .metrics import DEPTH, progress_bar, rank_metrics
 from .report import Report, Scores, Subset
 from .sets import need, shared_dir
 
@@ -31,7 +31,7 @@ def evaluate_pairs(name: str, embedder: str, cache: Path, k: int = 5, limit: int
              for lang, f in (("en", en_file), ("fr", fr_file))}
     emb = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
     n = len(texts["en"])
-    bar = bar(range(4 * n), progress, f"embedding {name}", "sentence")
+    bar = progress_bar(range(4 * n), progress, f"embedding {name}", "sentence")
     vec = {}
     for lang in ("en", "fr"):
         for kind in ("passage", "query"):

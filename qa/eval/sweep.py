@@ -1,60 +1,59 @@
-"""How the answer and fusion settings were chosen: each variant of qa/answer.py and qa/retrieval.py
-run over the same indexes, in one process, on the seeds dev set, the Paris Call (both halves, and the
-English half alone: French questions answered from English text) and a fixed slice of PIAF.
+"""How the answer and fusion settings were chosen: each variant of the extractive answerer's and the
+fusion's settings (ExtractiveSettings, RetrievalSettings) run over the same indexes, in one process, on
+the seeds dev set, the Paris Call (both halves, and the English half alone: French questions answered
+from English text) and a fixed slice of PIAF.
 
-    python eval/sweep.py                 # every table of README "Choosing the settings" (answers part)
-    python eval/sweep.py --piaf 1000     # a larger PIAF slice (default 500)
+    python -m qa.eval.sweep               # every table of README "Choosing the settings" (answers part)
+    python -m qa.eval.sweep --piaf 1000   # a larger PIAF slice (default 500)
 
 The indexes are built by `qa eval`'s own code into its work folder, with its shared embedding cache, so a
-second run embeds nothing. A variant is a set of module constants, patched for its run and restored.
+second run embeds nothing. A variant is a pair of settings objects, given to the index for its run.
 `qa eval SET` then measures the chosen defaults with the baselines beside them (eval/REPORT.md).
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from index.retrieval import DEFAULT as FUSION
+from index.retrieval import RetrievalSettings
 
-from qa import answer as A  # noqa: E402
-from qa import evaluate as ev  # noqa: E402
-from qa import retrieval as R  # noqa: E402
-from qa.config import Settings  # noqa: E402
+from ..answerers.extractive import DEFAULT as EXTRACTIVE
+from ..answerers.extractive import ExtractiveAnswerer, ExtractiveSettings
+from ..config import Settings
+from .harness import _index, _slug
+from .metrics import contains_answer
+from .sets import default_workdir, load_set
 
 SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf")
 
-VARIANTS = [  # (label, {module constant: value}); applied on top of the defaults
-    ("best sentence alone (before windows)", {A: dict(WINDOW_NEXT=0, WINDOW_PREV=False, WINDOW_LEAD=False, MIN_FACT_CHARS=10**6)}),
-    ("+ next sentence of the paragraph", {A: dict(WINDOW_PREV=False, WINDOW_LEAD=False, MIN_FACT_CHARS=10**6)}),
-    ("+ lead-in block, line before a title, short lines with numbers", {}),
-    ("  two next sentences, 500 characters", {A: dict(WINDOW_NEXT=2, WINDOW_CHARS=500)}),
-    ("cross-lingual sentence bonus 0.02", {A: dict(CROSS_LINGUAL_SENTENCE_BONUS=0.02)}),
-    ("cross-lingual sentence bonus 0.04", {A: dict(CROSS_LINGUAL_SENTENCE_BONUS=0.04)}),
-    ("cross-lingual sentence bonus 0.10", {A: dict(CROSS_LINGUAL_SENTENCE_BONUS=0.10)}),
-    ("fusion: BM25 z-score for every passage (before)", {R: dict(OTHER_LANGUAGE_DENSE_ONLY=False)}),
+E, F = EXTRACTIVE, FUSION
+VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied on top of the defaults
+    ("best sentence alone (before windows)",
+     replace(E, window_next=0, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
+    ("+ next sentence of the paragraph", replace(E, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
+    ("+ lead-in block, line before a title, short lines with numbers", E, F),
+    ("  two next sentences, 500 characters", replace(E, window_next=2, window_chars=500), F),
+    ("cross-lingual sentence bonus 0.02", replace(E, cross_lingual_sentence_bonus=0.02), F),
+    ("cross-lingual sentence bonus 0.04", replace(E, cross_lingual_sentence_bonus=0.04), F),
+    ("cross-lingual sentence bonus 0.10", replace(E, cross_lingual_sentence_bonus=0.10), F),
+    ("fusion: BM25 z-score for every passage (before)", E, replace(F, other_language_dense_only=False)),
 ]
 
 
-@contextmanager
-def patched(changes: dict):
-    saved = [(m, k, getattr(m, k)) for m, kv in changes.items() for k in kv]
-    for m, kv in changes.items():
-        for k, v in kv.items():
-            setattr(m, k, v)
-    try:
-        yield
-    finally:
-        for m, k, v in saved:
-            setattr(m, k, v)
+def configured(idx, extractive: ExtractiveSettings, fusion: RetrievalSettings):
+    """The index with these settings for its answerer and its fusion (nothing global changes)."""
+    idx.retrieval = fusion
+    idx.answerer = ExtractiveAnswerer(idx.collection, idx.answerer.threshold, extractive)
+    return idx
 
 
 def build(name: str, workdir: Path):
-    es = ev.load_set(name, workdir)
+    es = load_set(name, workdir)
     s = Settings.from_env()
-    home = workdir / f"{es.name}-{ev._slug(s.embedder)}-c{s.chunk_chars}-sweep"
-    return es, ev._index(es, s, home, workdir / "cache", False)
+    home = workdir / f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}-sweep"
+    return es, _index(es, s, home, workdir / "cache", False, {})
 
 
 def measure(es, idx, limit: int | None) -> dict:
@@ -67,7 +66,7 @@ def measure(es, idx, limit: int | None) -> dict:
             hits += bool(passages) and q.hit(passages[0])
             answerable += 1
             answered += ans.answered
-            correct += ans.answered and ev.contains_answer(ans.text, q.answers)
+            correct += ans.answered and contains_answer(ans.text, q.answers)
         else:
             unanswerable += 1
             abstained += not ans.answered
@@ -82,13 +81,13 @@ def main(argv=None) -> None:
     p.add_argument("--piaf", type=int, default=500, help="PIAF questions (the first N of qa eval's fixed sample)")
     p.add_argument("--workdir", type=Path, default=None)
     a = p.parse_args(argv)
-    workdir = a.workdir or ev.default_workdir()
+    workdir = a.workdir or default_workdir()
     indexes = {name: build(name, workdir) for name in SETS}
     print("| variant | " + " | ".join(f"{n} R@1 / acc" for n in SETS) + " | seeds answered / abstained | mean quote chars (seeds) |")
     print("|---|" + "---|" * (len(SETS) + 2))
-    for label, changes in [("**defaults**", {})] + VARIANTS:
-        with patched(changes):
-            rows = {n: measure(es, idx, a.piaf if n == "piaf" else None) for n, (es, idx) in indexes.items()}
+    for label, extractive, fusion in [("**defaults**", E, F)] + VARIANTS:
+        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n == "piaf" else None)
+                for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
         print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f}" for r in rows.values())
               + f" | {s['answered']:.3f} / {s['abstained']:.3f} | {s['quoted']:.0f} |", flush=True)

@@ -1,0 +1,116 @@
+"""The document library behind the web page, without Gradio: uploads stored under safe names and
+indexed, documents listed and removed. A notebook can call the same functions.
+
+Files given to ``add_uploads`` are copied into ``<data folder>/uploads`` under a safe name
+(``safe_name``: no folders, no "..", no control characters, at most NAME_CHARS characters) and indexed.
+A file that cannot be indexed is not kept, and an earlier upload of the same name stays as it was;
+uploading a new version of a file replaces it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+from index.loader import SUFFIXES, Unreadable, read_text
+from index.report import Report
+
+from .api import Index
+
+NAME_CHARS = 120  # longest name an uploaded file is stored under
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside the uploads folder: "../../etc/passwd" -> "passwd", control and
+    path characters replaced, leading dots dropped, cut to NAME_CHARS keeping the extension."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", str(name)))[-1]
+    base = "".join("_" if unicodedata.category(ch)[0] == "C" or ch in '<>:"|?*' else ch for ch in base)
+    base = base.strip().lstrip(".").strip() or "upload"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem or len(suffix) > 10:
+        stem, suffix = base, ""
+    suffix = f".{suffix}" if suffix else ""
+    limit = NAME_CHARS - len(suffix)
+    while len(stem.encode()) > limit:  # bytes: file systems cap names at 255 bytes, not characters
+        stem = stem[:-1]
+    return stem.rstrip(" .") + suffix if stem.rstrip(" .") else "upload" + suffix
+
+
+def add_uploads(idx: Index, files, progress=None):
+    """Copy uploaded files into <home>/uploads under safe names and index them.
+
+    `files`: paths (Gradio's temporary copies) or (path, original name) pairs. Returns the indexing
+    Report, with files that could not even be stored or read listed under ``failed``. A file that is
+    not indexed is not kept; a new version of an uploaded name replaces the old one only if it reads.
+    """
+    folder = idx.settings.home / "uploads"
+    staging = folder / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    max_bytes = int(idx.settings.max_file_mb * 1e6)
+    early, ready = Report(), []
+    for item in files or []:
+        src, original = (item if isinstance(item, (tuple, list)) else (item, item))
+        src = Path(src if isinstance(src, (str, os.PathLike)) else src.name)  # a path, or a tempfile object
+        name = safe_name(str(original))
+        if Path(name).suffix.lower() not in SUFFIXES:
+            early.failed.append((name, f"unsupported file type {Path(name).suffix or '(none)'}; "
+                                                f"supported: {', '.join(sorted(SUFFIXES))}"))
+            continue
+        tmp = staging / name
+        try:
+            if src.stat().st_size > max_bytes:  # before copying a huge file anywhere
+                raise Unreadable(f"is {src.stat().st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB "
+                                 "limit (QA_MAX_FILE_MB)")
+            shutil.copyfile(src, tmp)
+            read_text(tmp, max_bytes)  # a bad file must not replace a good earlier upload of that name
+        except (Unreadable, OSError) as e:
+            early.failed.append((name, str(e) if isinstance(e, Unreadable) else f"cannot be stored: {e}"))
+            tmp.unlink(missing_ok=True)
+            continue
+        except Exception as e:  # a reader's bug on a strange file: report it, keep the batch going
+            early.failed.append((name, f"cannot be read: {type(e).__name__}: {e}"))
+            tmp.unlink(missing_ok=True)
+            continue
+        dest = folder / name
+        tmp.replace(dest)
+        ready.append(dest)
+    report = idx.add(ready, progress=progress) if ready else early
+    if report is not early:
+        report.failed[:0] = early.failed
+    indexed = {d.path for d in idx.documents()}
+    for p in ready:  # duplicates and failures are not kept
+        if str(p.resolve()) not in indexed:
+            p.unlink(missing_ok=True)
+    return report
+
+
+def documents_table(idx: Index | None) -> list[list]:
+    """(file name, languages, chunks, when indexed) for each indexed document."""
+    if idx is None:
+        return []
+    return [[Path(d.path).name, d.langs, d.n_chunks, datetime.fromtimestamp(d.indexed_at).strftime("%Y-%m-%d %H:%M")]
+            for d in idx.documents()]
+
+
+def remove_document(idx: Index, path: str) -> str:
+    """Remove a document from the index; an uploaded file is deleted too (it is our copy)."""
+    n = idx.remove(path)
+    p = Path(path)
+    if p.parent == (idx.settings.home / "uploads").resolve():
+        p.unlink(missing_ok=True)
+    return f"Removed {p.name} ({n} passages)."
+
+
+def report_markdown(report) -> str:
+    """An indexing Report as a Markdown list, one line per file and why."""
+    lines = [f"**{report.summary().splitlines()[0]}**"]
+    lines += [f"- ✓ added {Path(p).name}" for p in report.added]
+    lines += [f"- 🔄 updated {Path(p).name}" for p in report.updated]
+    lines += [f"- ⏭️ unchanged {Path(p).name}" for p in report.unchanged]
+    lines += [f"- 🗑️ removed {Path(p).name}" for p in report.removed]
+    lines += [f"- ⏭️ {Path(p).name}: {why}" for p, why in report.skipped]
+    lines += [f"- ⚠️ {Path(p).name} {why}" for p, why in report.failed]
+    return "\n".join(lines)
