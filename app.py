@@ -19,8 +19,8 @@ from index.loader import SUFFIXES, formats
 from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
-from qa.library import add_uploads, documents_table, remove_document, report_markdown
-from qa.render import CSS, answer_html
+from qa.library import add_uploads, document_names, documents_table, remove_document, report_markdown
+from qa.render import CSS, answer_html, markdown_literal
 
 EXAMPLES = [
     "Who chaired the Working Group on Internet Governance?",
@@ -54,11 +54,11 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             history += ([{"role": "user", "content": shown}] if shown.strip() else [])
             history += [{"role": "assistant", "content": f"⚠️ {e}"}]
             return history, SOURCES_EMPTY, ""
-        text = (f"_{ans.note}_\n\n" if ans.note else "") + ans.text
+        text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
         if not ans.answered and ans.related:
             text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
                              else "Maybe related passages are shown on the right.")
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": text}]
+        history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
         return history, answer_html(ans, with_answer=False), ""
 
     def ask_json(question: str) -> dict:
@@ -69,8 +69,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             return {"error": str(e)}
 
     def doc_choices():
-        idx = build.index
-        return [(Path(d.path).name, d.path) for d in idx.documents()] if idx else []
+        return list(document_names(build.index))  # names only: no server path reaches the page
 
     def refresh():
         return documents_table(build.index), gr.update(choices=doc_choices(), value=None), build.status()
@@ -80,20 +79,27 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             idx = build.wait()
         except QAError as e:
             return f"⚠️ {e}", *refresh()
-        report = add_uploads(idx, files or [], lambda done, total, what: progress(
-            (done, max(total, 1)), desc=f"Indexing {what}"))
+        try:
+            report = add_uploads(idx, files or [], lambda done, total, what: progress(
+                (done, max(total, 1)), desc=f"Indexing {what}"))
+        finally:  # our copy is in <home>/uploads (if it was indexed): Gradio's is not kept
+            for f in files or []:
+                Path(f if isinstance(f, str) else getattr(f, "name", "")).unlink(missing_ok=True)
         return report_markdown(report), *refresh()
 
-    def delete(path):
-        if not path:
+    def delete(name):
+        if not name:
             return "Choose a document to remove.", *refresh()
         try:
-            message = remove_document(build.wait(), path)
+            idx = build.wait()
+            if name not in document_names(idx):
+                raise QAError(f"{name!r} is not an indexed document; the Documents list names them")
+            message = remove_document(idx, name)
         except QAError as e:
             message = f"⚠️ {e}"
         return message, *refresh()
 
-    with gr.Blocks(title="Bilingual cited QA") as demo:
+    with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
         gr.Markdown("## Ask your documents — en français ou en anglais\n"
                     "Every answer quotes the sentences it comes from; click a citation to see it in its file.")
         status = gr.Markdown(build.status(), elem_id="status")
@@ -116,7 +122,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 table = gr.Dataframe(headers=DOC_HEADERS, value=documents_table(build.index), interactive=False,
                                      wrap=True, elem_id="documents")
                 with gr.Row():
-                    chosen = gr.Dropdown(label="Indexed document", choices=doc_choices(), elem_id="remove-choice")
+                    chosen = gr.Dropdown(label="Indexed document", choices=doc_choices(), elem_id="remove-choice",
+                                         allow_custom_value=True)  # programs name a document the list shows
                     remove = gr.Button("Remove from the index", variant="stop", elem_id="remove")
         box.submit(respond, [box, chat], [chat, sources, box], api_name="chat")
         gr.api(ask_json, api_name="ask")

@@ -79,6 +79,11 @@ class Catalog:
                     if column == "location":  # the next `qa index` re-reads every file to fill it in
                         self._db.execute("UPDATE documents SET sha256 = ''")  # (vectors come from the cache)
 
+    def data_version(self) -> int:
+        """Changes when another connection (another process: `qa index` beside a server) commits."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def documents(self) -> list[DocRow]:
         with self._lock:
             return [DocRow(*r) for r in self._db.execute(

@@ -8,7 +8,10 @@ kept consistent. It is everything the question side needs from the document side
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from . import lang as langid
 from .catalog import Catalog, DocRow
 from .chunker import clean
 from .embedders import CachedEmbedder, get_embedder
-from .errors import ConfigError
+from .errors import BusyError, ConfigError
 from .report import Report
 from .retrieval import DEFAULT, RetrievalSettings, passage, search
 from .store import VectorStore, embedder_slug
@@ -39,19 +42,66 @@ class Collection:
         self.embedder = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
         self.catalog = Catalog(home / f"catalog-{embedder_slug(self.embedder.name)}.sqlite")
         self.store = VectorStore(home / "chroma", self.embedder.name, chroma_url)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held only to swap in a new state (rows, BM25): questions never wait long
+        self._writing = threading.Lock()  # one writer at a time in this process; _writer(): across processes
         # Chroma loads its vector index in the background while BM25 is built (cold start, README).
         # Not a daemon: a process that exits while Chroma's native code runs in a daemon thread is
         # killed by a segmentation fault at shutdown (`qa list` did, every time); Python joins it first.
         threading.Thread(target=self.store.warm, name="chroma-warm").start()
+        self._reload()
+
+    def _reload(self) -> None:
+        """Read the catalog whole: its rows, and BM25 built from them (at open, and when another process
+        changed the catalog)."""
+        version = self.catalog.data_version()
+        rows = {r.id: r for r in self.catalog.chunks()}
+        bm25 = ingest.load_bm25(rows.values())  # from the rows just read, not a second read
         with self._lock:
-            self._read_rows()
-            self.bm25 = ingest.load_bm25(self.rows.values())  # from the rows just read, not a second read
+            self.bm25 = bm25
+            self._set_rows(rows, version)
 
     def _read_rows(self) -> None:
-        """The catalog's chunk rows, and the documents with a translation indexed (retrieval.fuse)."""
-        self.rows = {r.id: r for r in self.catalog.chunks()}
-        self.translated = frozenset(r.path for r in self.rows.values() if r.twin)
+        """The catalog's chunk rows after our own write (BM25 was updated in place as it went)."""
+        version = self.catalog.data_version()
+        self._set_rows({r.id: r for r in self.catalog.chunks()}, version)
+
+    def _set_rows(self, rows, version: int) -> None:
+        with self._lock:
+            self.rows = rows
+            self.translated = frozenset(r.path for r in rows.values() if r.twin)  # retrieval.fuse
+            self._version = version
+
+    def refresh(self) -> bool:
+        """Take in what another process (`qa index` beside a running server) committed; True if it did.
+        While this process writes, its own state is the newest: nothing to take."""
+        return not self._writing.locked() and self._take_others()
+
+    def _take_others(self) -> bool:
+        if self.catalog.data_version() == self._version:
+            return False
+        self._reload()
+        return True
+
+    @contextmanager
+    def _writer(self):
+        """One writer per data folder: in this process (a lock) and across processes (an flock on
+        HOME/writer.lock). A second writer is told at once, not left waiting or allowed to interleave."""
+        with self._writing:
+            path = self.home / "writer.lock"
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                    raise BusyError(f"another process (pid {holder}) is indexing into {self.home}; wait for it "
+                                    "to finish, then run this again") from None
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                self._take_others()  # what another process committed before us
+                yield
+            finally:
+                os.close(fd)  # releases the flock
 
     def warm(self) -> None:
         """Load now what questions would otherwise wait for: the language detector's models, the
@@ -61,21 +111,26 @@ class Collection:
         self.store.warm()
 
     # -- documents ---------------------------------------------------------------------------
-    def add(self, paths: list[Path], *, chunk_chars: int, max_bytes: int, progress=None, prune: bool = True) -> Report:
-        with self._lock:
-            report = ingest.add(paths, self.catalog, self.store, self.embedder, self.bm25, chunk_chars=chunk_chars,
-                                max_bytes=max_bytes, progress=progress, prune=prune)
-            self._read_rows()
-        return report
+    def add(self, paths: list[Path], *, chunk_chars: int, max_bytes: int, progress=None, prune: bool = True,
+            follow_links: bool = False) -> Report:
+        """Index files and folders. Questions go on meanwhile, answered from what was committed before:
+        new chunks become visible when the run ends (rows are swapped in under the short lock)."""
+        with self._writer():
+            try:
+                return ingest.add(paths, self.catalog, self.store, self.embedder, self.bm25, chunk_chars=chunk_chars,
+                                  max_bytes=max_bytes, progress=progress, prune=prune, follow_links=follow_links)
+            finally:
+                self._read_rows()  # also after a failure: what was committed is what is answered from
 
     def remove(self, path: str) -> int:
         """Remove one document (its path as indexed); unknown paths raise ConfigError."""
-        with self._lock:
+        with self._writer():
             if self.catalog.document(path) is None:
                 raise ConfigError(f"{path} is not in the index (see `qa list`)")
-            n = ingest.remove(path, self.catalog, self.store, self.bm25)
-            self._read_rows()
-        return n
+            try:
+                return ingest.remove(path, self.catalog, self.store, self.bm25)
+            finally:
+                self._read_rows()
 
     def documents(self) -> list[DocRow]:
         return self.catalog.documents()
@@ -92,6 +147,7 @@ class Collection:
         """The question's vector and its n best passages, fused, one language per passage; each
         passage's `similarity` is its cosine to the question (computed for those only BM25 found)."""
         qvec = self.embed_query(question)
+        self.refresh()
         with self._lock:
             cands = search(question, qvec, qlang, self.store, self.bm25, self.rows, n=n, translated=self.translated,
                            settings=settings)

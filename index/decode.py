@@ -8,7 +8,8 @@ In order:
    quote, a truncated character): read as UTF-8, each bad byte one U+FFFD, and the encoding recorded
    as "utf-8 (3 invalid bytes replaced)". A legacy file (Latin-1, Windows-1252) has almost no valid
    UTF-8 sequences, so it does not pass for this;
-4. charset-normalizer's best guess, if its text is plausible.
+4. charset-normalizer's best guess, if its text is plausible; between equally good guesses, a Western
+   encoding (the documents are English and French: "Genève" in Windows-1252 also reads as Windows-1250).
 
     >>> decode("café".encode("utf-16"))
     ('café', 'utf-16-le (BOM)')
@@ -19,6 +20,7 @@ import codecs
 
 BAD_SHARE = 0.1  # bad bytes / non-ASCII bytes under which a file is UTF-8 with a few bad bytes
 _ASCII = bytes(range(128))
+WESTERN = ("cp1252", "iso8859_15", "latin_1")  # English and French, when charset-normalizer cannot tell
 _PER_BYTE = "index-decode-per-byte"  # error handler: one U+FFFD per undecodable byte
 codecs.register_error(_PER_BYTE, lambda e: ("\ufffd" * (e.end - e.start), e.end))
 # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
@@ -27,7 +29,8 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), 
 
 
 class Undecodable(ValueError):
-    """No decoding gives plausible text."""
+    """The bytes cannot be turned into text (no encoding fits, an archive over a limit); the message says
+    why in a user's words."""
 
 
 def bom_of(data: bytes) -> tuple[str, int] | None:
@@ -72,7 +75,11 @@ def decode(data: bytes) -> tuple[str, str]:
         return text, "utf-8" + _replaced(bad)
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    found = from_bytes(data)
+    best = found.best()
+    if best is not None:  # a tie (French in cp1252 reads as well in cp1250): the Western encodings first
+        tied = [m for m in found if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        best = next((m for m in tied if m.encoding in WESTERN), best)
     if best is not None and best.encoding and best.chaos < 0.3:
         return str(best), best.encoding.replace("_", "-")
     raise Undecodable("cannot decode it as text (not UTF-8, and no other encoding fits)")

@@ -6,6 +6,7 @@
     ├── SourceError              a path to index is missing or unreadable
     │   └── StaleSourceError     a cited file changed or vanished since it was indexed
     ├── StoreError               the Chroma store (local folder or server) cannot be used
+    │   └── BusyError            another process is writing to the same data folder
     └── MissingDependencyError   an optional package is not installed (message has the pip command)
 """
 
@@ -31,6 +32,10 @@ class StaleSourceError(SourceError):
 
 
 class StoreError(QAError, RuntimeError):
+    pass
+
+
+class BusyError(StoreError):
     pass
 
 

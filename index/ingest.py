@@ -40,10 +40,10 @@ PAIR_FROM = "pair_from"  # meta key: indexed_at from which documents still await
 
 
 def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM25, *, chunk_chars: int,
-        max_bytes: int, progress: Progress | None = None, prune: bool = True) -> Report:
+        max_bytes: int, progress: Progress | None = None, prune: bool = True, follow_links: bool = False) -> Report:
     """Index files and folders; see the module docstring for what happens to each kind of file."""
     report = Report()
-    files = collect(paths, report)
+    files = collect(paths, report, follow_links=follow_links)
     settle(catalog, store)
     if prune:
         for folder in (Path(p).resolve() for p in paths if Path(p).is_dir()):
@@ -230,7 +230,7 @@ def _nearest_exact(rows, embedder, block: int):
 def _nearest_chroma(rows, store: VectorStore, embedder, block: int):
     def nearest(cids: list[str], lang: str):
         out = {}
-        for c, hits in zip(cids, store.query_many(_vectors(rows, cids, embedder), 3, where={"lang": {"$ne": lang}})):
+        for c, hits in zip(cids, store.query_many(_vectors(rows, cids, embedder), 3, not_lang=lang)):
             hits = [(h, s) for h, s in hits if h in rows]  # Chroma may hold a killed run's vectors
             out[c] = hits[0] if hits else (None, 0.0)
         return out

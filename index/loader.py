@@ -22,7 +22,7 @@ from pathlib import Path
 from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
 from .walk import read_regular
 
-TEXT_SUFFIXES = SUFFIXES  # every suffix some reader handles (the name predates PDF and DOCX)
+LOCATES = {r.kind: r.locates for r in READERS}  # kind -> how a place in it is named (Reader.locates)
 CACHE_CHARS = 20_000_000  # decoded text kept in memory (about 20 MB of plain text): see _cache
 
 
@@ -40,11 +40,12 @@ class SourceText:
         "Article 1 – Article 2" when it spans two sections, else "lines 4–9" (text, Markdown)."""
         last = max(start, end - 1)
         a, b = self._mark_at(start), self._mark_at(last)
-        if self.kind == "pdf":
+        locates = LOCATES.get(self.kind, "")
+        if locates == "pages":
             return f"p. {a}" if a == b else f"pp. {a}–{b}"
         if a or b:
             return a if a == b else _span(a or "beginning", b)
-        if self.kind in ("text", "markdown"):
+        if locates == "lines":
             first, final = line_of(self.text, start), line_of(self.text, last)
             return f"line {first}" if first == final else f"lines {first}–{final}"
         return ""

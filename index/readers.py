@@ -10,7 +10,10 @@ reader needs to find a quote: "p. 3", "Article 3 › Paragraph 2", "lines 12–1
     .md .markdown     the decoded file itself; ATX and setext headings outside code fences
     .html .htm        BeautifulSoup (html.parser); one paragraph per block element; h1–h6
     .pdf              pypdf, page by page; pages joined by a blank line
-    .docx             python-docx: body paragraphs and tables in order; "Heading N"/"Title" styles
+    .docx             python-docx: body paragraphs and tables in order; "Heading N"/"Title" styles;
+                      its zip directory checked first against readers_zip's limits (zip bombs)
+
+Text is decoded by ``decode`` (byte-order marks, UTF-8 with a few bad bytes replaced, legacy encodings).
 
 Extracted text is whitespace-tidied per block (runs of spaces collapsed, blocks separated by a blank
 line) so the paragraph splitter sees the structure; quotes are verbatim from that text. Known limits:
@@ -26,6 +29,10 @@ import io
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+from .decode import Undecodable, bom_of, looks_binary
+from .decode import decode as _decode
+from .readers_zip import check_zip
 
 Marks = tuple[tuple[int, str], ...]
 SEP = " › "  # between the headings of a path: "Chapter 2 › Article 3"
@@ -44,7 +51,10 @@ class Extracted:
 
 
 class Reader(ABC):
-    kind: str = "text"  # how SourceText.where reads the marks: "text", "markdown", "html", "docx", "pdf"
+    kind: str = "text"  # recorded with each document: "text", "markdown", "html", "docx", "pdf"
+    # how SourceText.where names a place: "pages" (the marks are page numbers), else the heading path
+    # of the marks, and where a text has none, its line numbers ("lines") or nothing ("")
+    locates: str = "lines"
     suffixes: tuple[str, ...] = ()
 
     @abstractmethod
@@ -63,32 +73,13 @@ def _require(module: str, package: str, what: str):
 
 # -- text ------------------------------------------------------------------------------------------
 
-def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters in the first 8 KB: not a text file."""
-    head = data[:8192]
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return bool(head) and controls / len(head) > 0.05
-
-
 def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 first (with or without BOM); then the best guess of charset-normalizer.
-
-    Returns (text, encoding). Raises Unreadable when no decoding gives plausible text.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+    """(text, encoding): a byte-order mark, else UTF-8 (a few bad bytes replaced and counted in the
+    encoding), else charset-normalizer's guess; see ``decode``. Raises Unreadable when nothing fits."""
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is not None and best.encoding and best.chaos < 0.3:
-        return str(best), best.encoding.replace("_", "-")
-    raise Unreadable("cannot decode it as text (not UTF-8, and no other encoding fits)")
+        return _decode(data)
+    except Undecodable as e:
+        raise Unreadable(str(e)) from None
 
 
 class TextReader(Reader):
@@ -203,7 +194,7 @@ _HTML_SKIP = {"script", "style", "noscript", "template", "head", "svg", "math", 
 
 
 class HtmlReader(Reader):
-    kind, suffixes = "html", (".html", ".htm", ".xhtml")
+    kind, suffixes, locates = "html", (".html", ".htm", ".xhtml"), ""
 
     def extract(self, data):
         _require("bs4", "beautifulsoup4", "HTML")
@@ -212,7 +203,9 @@ class HtmlReader(Reader):
 
         if looks_binary(data):
             raise Unreadable("looks like a binary file, not HTML")
-        soup = BeautifulSoup(data, "html.parser")
+        # a byte-order mark decides, as it does for text (bs4 would let a <meta charset> overrule it)
+        markup, declared = decode(data) if bom_of(data) else (data, None)
+        soup = BeautifulSoup(markup, "html.parser")
         out, buf = Blocks(), []
 
         def flush(heading=None):
@@ -246,17 +239,18 @@ class HtmlReader(Reader):
         flush()
         if not out.parts:
             raise Unreadable("has no text to index (an HTML page with no visible text)")
-        return out.result(f"html ({soup.original_encoding or 'utf-8'})")
+        return out.result(f"html ({declared or soup.original_encoding or 'utf-8'})")
 
 
 class DocxReader(Reader):
-    kind, suffixes = "docx", (".docx",)
+    kind, suffixes, locates = "docx", (".docx",), ""
 
     def extract(self, data):
         docx = _require("docx", "python-docx", "Word files")
         from docx.table import Table
 
         try:
+            check_zip(data, "Word document")  # from the zip directory, before anything is inflated
             document = docx.Document(io.BytesIO(data))
             out = Blocks()
             for item in document.iter_inner_content():
@@ -266,6 +260,8 @@ class DocxReader(Reader):
                     out.add(item.text, _docx_heading_level(item.style.name if item.style is not None else ""))
         except Unreadable:
             raise
+        except Undecodable as e:  # over a limit of readers_zip
+            raise Unreadable(str(e)) from None
         except Exception as e:  # zipfile.BadZipFile, KeyError for a missing part, lxml errors...
             raise Unreadable(f"is not a readable Word document (.docx): {type(e).__name__}: {e}") from None
         if not out.parts:
@@ -293,7 +289,7 @@ def _docx_heading_level(style: str) -> int | None:
 
 
 class PdfReader(Reader):
-    kind, suffixes = "pdf", (".pdf",)
+    kind, suffixes, locates = "pdf", (".pdf",), "pages"
 
     def extract(self, data):
         import logging

@@ -139,16 +139,18 @@ class VectorStore:
 
         return self._run("read", call)
 
-    def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """The n nearest chunks (fewer if the collection, or the filter, holds fewer; [] when empty)."""
-        return self.query_many([vector], n, where)[0]
+    def query(self, vector: np.ndarray, n: int, not_lang: str | None = None) -> list[tuple[str, float]]:
+        """The n nearest chunks (fewer if the collection, or the filter, holds fewer; [] when empty);
+        `not_lang`: only chunks in another language than this one."""
+        return self.query_many([vector], n, not_lang)[0]
 
-    def query_many(self, vectors, n: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+    def query_many(self, vectors, n: int, not_lang: str | None = None) -> list[list[tuple[str, float]]]:
         """`query` for many vectors, QUERY_BATCH per request. There is no count() first to cap n:
         chromadb 1.5 returns what it has when n exceeds it, and counting cost 10 ms a query at 100k
         chunks (bench/results/patches-use-v3-100k.json); tests/test_chroma_server.py checks both stores."""
         if n < 1 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
+        where = {"lang": {"$ne": not_lang}} if not_lang else None  # Chroma's filter dialect stays here
 
         def call(col):
             out = []

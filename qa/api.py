@@ -13,7 +13,10 @@ the configured answerer (qa.answerers), and every quote verified against its fil
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
+import unicodedata
 from pathlib import Path
 
 from index.collection import Collection
@@ -59,20 +62,26 @@ class Index:
         self.collection.warm()
 
     # -- documents ---------------------------------------------------------------------------
-    def add(self, paths, progress=None, prune: bool = True) -> Report:
+    def add(self, paths, progress=None, prune: bool = True, follow_links: bool = False) -> Report:
         """Index files and folders (the formats of index.readers). Unchanged files are skipped, changed
         ones re-chunked; with `prune`, documents under a given folder whose files are gone are removed.
 
+        Symbolic links inside a folder are skipped and reported, unless `follow_links`: then what they
+        lead to (anywhere) is indexed under the link's path. FIFOs, devices and sockets are never read.
         `progress(done, total, what)` is called as files are indexed. Returns a Report.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
         return self.collection.add([Path(p).expanduser() for p in paths], chunk_chars=self.settings.chunk_chars,
-                                   max_bytes=int(self.settings.max_file_mb * 1e6), progress=progress, prune=prune)
+                                   max_bytes=int(self.settings.max_file_mb * 1e6), progress=progress, prune=prune,
+                                   follow_links=follow_links)
 
     def remove(self, path: str | Path) -> int:
         """Remove one document's chunks; returns how many. Unknown paths raise ConfigError."""
-        return self.collection.remove(str(Path(path).expanduser().resolve()))
+        p = Path(path).expanduser()
+        indexed = {d.path for d in self.collection.documents()}
+        as_given = os.path.abspath(p)  # a followed link is indexed under its own path, not its target's
+        return self.collection.remove(as_given if as_given in indexed else str(p.resolve()))
 
     def documents(self):
         return self.collection.documents()
@@ -82,15 +91,32 @@ class Index:
 
     # -- questions ---------------------------------------------------------------------------
     def _question(self, question: str) -> str:
+        """The question, checked: text, not empty, not too long, valid Unicode, with words in it."""
+        if isinstance(question, bytes):
+            try:
+                question = question.decode("utf-8")
+            except UnicodeDecodeError:
+                raise QuestionError("the question is not valid UTF-8 text") from None
         if not isinstance(question, str):
             raise QuestionError(f"the question must be text, not {type(question).__name__}")
+        if len(question) > 4 * self.settings.max_question_chars:  # before any work on a huge input
+            raise QuestionError(self._too_long(len(question)))
+        if _SURROGATE.search(question):
+            raise QuestionError("the question holds invalid characters (lone UTF-16 surrogates): "
+                                "type or paste it again as plain text")
         q = " ".join(question.split())
         if not q:
             raise QuestionError("the question is empty: type a question about your documents")
         if len(q) > self.settings.max_question_chars:
-            raise QuestionError(f"the question is {len(q):,} characters long; the limit is "
-                                f"{self.settings.max_question_chars:,} (QA_MAX_QUESTION_CHARS). Ask it more briefly.")
+            raise QuestionError(self._too_long(len(q)))
+        if not has_words(q):
+            raise QuestionError("the question has no words in it (only symbols, markup or punctuation): "
+                                "ask about your documents in English or French")
         return q
+
+    def _too_long(self, n: int) -> str:
+        return (f"the question is {n:,} characters long; the limit is {self.settings.max_question_chars:,} "
+                "(QA_MAX_QUESTION_CHARS). Ask it more briefly.")
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The k passages that best match the question, best first, one language per passage."""
@@ -113,10 +139,16 @@ class Index:
         if lang not in SUPPORTED:
             note = MESSAGES["en"]["other"].format(lang=NAMES.get(lang, lang))
             lang = "en"
-        search_q = q
-        prev = _last_user_turn(history)
-        if prev and len(q.split()) <= FOLLOW_UP_WORDS:
-            search_q = f"{prev} {q}"
+        ans = self._answer(q, q, lang, note, history)
+        prev = _last_user_turn(history, self.settings.max_question_chars)
+        if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS:
+            # a short question the documents do not answer alone may lean on the one before ("Et par
+            # qui ?"): searched together with it. A standalone short question is answered as asked.
+            merged = self._answer(q, f"{prev} {q}", lang, note, history)
+            ans = merged if merged.answered else ans
+        return ans
+
+    def _answer(self, q: str, search_q: str, lang: str, note: str, history) -> Answer:
         qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
         sources = Sources()
         ans = self.answerer.answer(Query(q, search_q, lang, note, qvec), passages, sources, history or ())
@@ -124,14 +156,42 @@ class Index:
         return ans
 
 
-def _last_user_turn(history) -> str:
-    for turn in reversed(history or []):
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MARKUP = re.compile(r"<[^>]{0,200}>|\{[^}]{0,50}\}|%[sdrif]|&\w+;")
+
+
+def has_words(text: str) -> bool:
+    """Is there something to search for: two letters in a row, or a number beside a letter, once
+    markup (tags, {0}, %s, &amp;) and invisible characters are left out?"""
+    bare = "".join(ch for ch in _MARKUP.sub(" ", text) if unicodedata.category(ch) not in ("Cf", "Cc"))
+    return re.search(r"[^\W\d_]{2,}|[^\W\d_]\d|\d[^\W\d_]", bare) is not None or any(
+        unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in bare)
+
+
+def _last_user_turn(history, limit: int) -> str:
+    """The text of the previous user turn, at most `limit` characters: only its text is ever used
+    (Gradio sends a turn's content as a string or a list of {"type": "text", "text": ...} parts)."""
+    for turn in reversed(list(history or [])[-50:]):
         if isinstance(turn, dict) and turn.get("role") == "user":
-            return str(turn.get("content", ""))
-        if isinstance(turn, (list, tuple)) and turn:
-            return str(turn[0])
-        if isinstance(turn, str):
-            return turn
+            text = _text_of(turn.get("content", ""))
+        elif isinstance(turn, (list, tuple)) and turn:
+            text = _text_of(turn[0])
+        elif isinstance(turn, str):
+            text = turn
+        else:
+            continue
+        text = " ".join(text[: 4 * limit].split())[:limit]
+        return "" if _SURROGATE.search(text) else text
+    return ""
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return content.get("text", "") if isinstance(content.get("text", ""), str) else ""
+    if isinstance(content, (list, tuple)):
+        return " ".join(_text_of(part) for part in content[:20])
     return ""
 
 

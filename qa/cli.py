@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import unicodedata
 from datetime import datetime
 
 from index.loader import SUFFIXES, formats
@@ -21,17 +23,37 @@ EPILOG = "configuration (environment variables):\n" + "\n".join(
     for name, default, help in help_table())
 
 
-def _index(args):
+def _index(args, must_exist: bool = False):
+    from pathlib import Path
+
     from .api import Index
 
+    if must_exist and args.home and not Path(args.home).expanduser().is_dir():
+        raise SourceError(f"no index in {args.home}: the folder does not exist (run `qa index PATH --home "
+                          f"{args.home}` first)")
     return Index(args.home)
+
+
+def visible(text: str, keep_newlines: bool = True) -> str:
+    """Text from a document or a file name made safe for a terminal: control characters (ESC
+    sequences, carriage returns, bells...) and invisible format characters are shown as \\xNN or
+    \\uNNNN, never sent to the terminal as they are."""
+    out = []
+    for ch in text:
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and not (ch == "\t" and keep_newlines):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def cmd_index(args) -> int:
     idx = _index(args)
     bar, progress = tqdm_progress("indexing", unit="file")
     try:
-        report = idx.add(args.paths, progress=progress, prune=not args.keep_missing)
+        report = idx.add(args.paths, progress=progress, prune=not args.keep_missing, follow_links=args.follow_links)
     finally:
         bar.close()
     print(report.summary())
@@ -48,7 +70,7 @@ def cmd_ask(args) -> int:
     if not question.strip():  # before the seeds are indexed on a first run, not after
         raise QuestionError("the question is empty: type a question about your documents")
     if args.home:
-        idx = _index(args)
+        idx = _index(args, must_exist=True)
         if len(idx) == 0:
             print(f"the index in {idx.settings.home} is empty: run `qa index PATH` first", file=sys.stderr)
             return 2
@@ -59,17 +81,17 @@ def cmd_ask(args) -> int:
         finally:
             bar.close()
     ans = idx.ask(question)
-    if args.json:
+    if args.json:  # JSON escapes control characters itself
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(ans)
+        print(visible(str(ans)))
     return 0
 
 
 def cmd_retrieve(args) -> int:
     from .api import default_index
 
-    idx = _index(args) if args.home else default_index()
+    idx = _index(args, must_exist=True) if args.home else default_index()
     passages = idx.retrieve(" ".join(args.question), k=args.k)
     if args.json:
         from dataclasses import asdict
@@ -77,19 +99,19 @@ def cmd_retrieve(args) -> int:
         print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
     else:
         for i, p in enumerate(passages, 1):
-            print(f"{i}. [{p.score:.4f}] {p}")
+            print(f"{i}. [{p.score:.4f}] {visible(str(p))}")
     return 0
 
 
 def cmd_list(args) -> int:
-    idx = _index(args)
+    idx = _index(args, must_exist=True)
     docs = idx.documents()
     if not docs:
         print(f"no documents indexed in {idx.settings.home}")
         return 0
     for d in docs:
         when = datetime.fromtimestamp(d.indexed_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{d.path}\t{d.langs}\t{d.n_chunks} chunks\t{when}")
+        print(f"{visible(d.path, keep_newlines=False)}\t{d.langs}\t{d.n_chunks} chunks\t{when}")
     print(f"{len(docs)} documents, {len(idx)} chunks")
     return 0
 
@@ -97,20 +119,33 @@ def cmd_list(args) -> int:
 def cmd_remove(args) -> int:
     from pathlib import Path
 
-    idx = _index(args)
-    target = Path(args.path).expanduser().resolve()
-    docs = [d.path for d in idx.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
+    idx = _index(args, must_exist=True)
+    given = Path(args.path).expanduser()
+    docs = []
+    for target in dict.fromkeys((Path(os.path.abspath(given)), given.resolve())):  # a link as indexed, or its target
+        docs = docs or [d.path for d in idx.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
     if not docs:
         raise ConfigError(f"{args.path} is not in the index, nor is any document under it (see `qa list`)")
     for path in docs:  # a folder: every document under it
         n = idx.remove(path)
-        print(f"removed {path}: {n} chunks")
+        print(f"removed {visible(path, keep_newlines=False)}: {n} chunks")
     if len(docs) > 1:
         print(f"{len(docs)} documents removed")
     return 0
 
 
 def cmd_serve(args) -> int:
+    import socket
+
+    from .config import Settings
+
+    s = Settings.from_env(host=args.host, port=args.port, home=args.home)
+    with socket.socket() as probe:  # a clear message, not Gradio's OSError traceback
+        try:
+            probe.bind((s.host, s.port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {s.host}:{s.port} ({e.strerror or e}); is another server running "
+                              "there? Choose another with --port or QA_PORT") from None
     import app
 
     app.main(host=args.host, port=args.port, home=args.home)
@@ -140,10 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "indexed twice. A file that cannot be read (damaged, encrypted or scanned PDF, empty, binary,\n"
                     "over QA_MAX_FILE_MB) is reported with the reason; the rest is indexed, and an earlier\n"
                     "indexed version of it is kept. An interrupted run keeps what it committed; run it again\n"
-                    "to complete it. Exit code 1 when some file failed.")
+                    "to complete it. Symbolic links inside a FOLDER are not followed unless --follow-links;\n"
+                    "FIFOs, devices and sockets are never read. Exit code 1 when some file failed.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     s.add_argument("--keep-missing", action="store_true",
                    help="keep documents whose files were deleted from a re-indexed folder (default: remove them)")
+    s.add_argument("--follow-links", action="store_true",
+                   help="follow symbolic links inside the folders, even to files outside them, and index what they "
+                        "lead to under the link's path (default: links are skipped and reported)")
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_index)
 
@@ -196,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted; everything indexed so far is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `qa ask ... | head -1`: the reader has gone, which is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

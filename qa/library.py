@@ -95,8 +95,25 @@ def documents_table(idx: Index | None) -> list[list]:
             for d in idx.documents()]
 
 
+def document_names(idx: Index | None) -> dict[str, str]:
+    """The name each indexed document is shown by -> its path. The file name, or with its folders
+    when two documents share one ("a/notes.md", "b/notes.md"): no server path is ever shown."""
+    if idx is None:
+        return {}
+    paths = [Path(d.path) for d in idx.documents()]
+    names: dict[str, str] = {}
+    for p in paths:
+        depth = 1
+        while depth < len(p.parts) and sum(q.parts[-depth:] == p.parts[-depth:] for q in paths) > 1:
+            depth += 1
+        names["/".join(p.parts[-depth:])] = str(p)
+    return names
+
+
 def remove_document(idx: Index, path: str) -> str:
-    """Remove a document from the index; an uploaded file is deleted too (it is our copy)."""
+    """Remove a document from the index; an uploaded file is deleted too (it is our copy).
+    `path`: as indexed, or the name `document_names` shows."""
+    path = document_names(idx).get(path, path)
     n = idx.remove(path)
     p = Path(path)
     if p.parent == (idx.settings.home / "uploads").resolve():

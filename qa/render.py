@@ -83,3 +83,21 @@ def _linked(text: str) -> str:
 def _one_line(s: str, n: int) -> str:
     s = " ".join(s.split())
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~&$:")
+
+
+def markdown_literal(text: str) -> str:
+    """Text shown exactly as it is by a Markdown renderer (the chat bubble): every character Markdown
+    or HTML could read as syntax is escaped, so a document's `<svg>`, `<img src=...>` or `![](...)`
+    shows as those characters, loads nothing and hides nothing."""
+    out = []
+    for ch in text:
+        if ch in "<>&":
+            out.append(html.escape(ch))
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)

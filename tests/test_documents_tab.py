@@ -99,7 +99,9 @@ def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
         assert [row[0] for row in table["data"]] == ["principe-5.md"] and "from 1 documents" in status
         stored = str((tmp_path / "home" / "uploads" / "principe-5.md").resolve())
         assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
-        outcome, table, _, _ = client.predict(stored, api_name="/remove")
+        outcome, _, _, _ = client.predict(stored, api_name="/remove")  # a server path is not a name shown
+        assert "not an indexed document" in outcome and len(idx) > 0
+        outcome, table, _, _ = client.predict("principe-5.md", api_name="/remove")
         assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [["", "", "", ""]])
         assert len(idx) == 0 and idx.collection.store.count() == 0
         client.close()
