@@ -48,6 +48,7 @@ class Collection:
         # Not a daemon: a process that exits while Chroma's native code runs in a daemon thread is
         # killed by a segmentation fault at shutdown (`qa list` did, every time); Python joins it first.
         threading.Thread(target=self.store.warm, name="chroma-warm").start()
+        self._overlay = _Overlay([], None)
         self._reload()
 
     def _reload(self) -> None:
@@ -79,7 +80,13 @@ class Collection:
     def _take_others(self) -> bool:
         if self.catalog.data_version() == self._version:
             return False
+        before = set(self.rows)
         self._reload()
+        if not self.store.url:  # an embedded Chroma keeps the vector index it loaded: add theirs beside it
+            new = [cid for cid in self.rows if cid not in before] + list(self._overlay.ids)
+            new = [cid for cid in dict.fromkeys(new) if cid in self.rows]
+            vectors = self.embedder.embed([clean(self.rows[c].text) for c in new], "passage")  # their cache
+            self._overlay = _Overlay(new, vectors)
         return True
 
     @contextmanager
@@ -149,7 +156,7 @@ class Collection:
         qvec = self.embed_query(question)
         self.refresh()
         with self._lock:
-            cands = search(question, qvec, qlang, self.store, self.bm25, self.rows, n=n, translated=self.translated,
+            cands = search(question, qvec, qlang, self._overlay.over(self.store), self.bm25, self.rows, n=n, translated=self.translated,
                            settings=settings)
             return qvec, [passage(c.row, c.score, c.dense or self._cosine(c.row.id, qvec)) for c in cands]
 
@@ -172,3 +179,27 @@ class Collection:
     def knows(self, term: str) -> bool:
         """Does any indexed passage contain this BM25 term?"""
         return self.bm25.knows(term)
+
+
+class _Overlay:
+    """Vectors of chunks another process indexed while this one was open, searched exactly beside an
+    embedded Chroma (whose in-memory index does not see another process's writes until it is opened
+    again, at the next start)."""
+
+    def __init__(self, ids: list[str], vectors):
+        self.ids, self.vectors = ids, vectors
+
+    def over(self, store):
+        if not self.ids:
+            return store
+        overlay = self
+
+        class Searchable:
+            def query(self, qvec, n):
+                sims = overlay.vectors @ qvec
+                mine = [(overlay.ids[i], float(sims[i])) for i in np.argsort(-sims)[:n]]
+                merged = dict(store.query(qvec, n))
+                merged.update(mine)
+                return sorted(merged.items(), key=lambda h: -h[1])[:n]
+
+        return Searchable()
