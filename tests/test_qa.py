@@ -272,3 +272,13 @@ def test_the_example_in_the_types_docstring_holds():
 
     result = doctest.testmod(qa.types)
     assert result.attempted == 3 and result.failed == 0
+
+
+def test_a_lead_in_announces_the_list_below_it_whatever_its_last_character():
+    text = ("Nous avons avancé que la participation repose sur des conditions élémentaires. Celles-ci incluent.\n\n"
+            "- dimension internationale et indépendance\n- transparence dans les flux d'information\n"
+            "- organisation pratique et efficacité\n\nLa suite est ailleurs.")
+    quoted = _window(text, "Nous avons avancé que la participation repose sur des conditions élémentaires.")
+    assert quoted.endswith("organisation pratique et efficacité") and "La suite" not in quoted
+    # a sentence that ends its paragraph without a list after it stays alone
+    assert _window(text, "La suite est ailleurs.") == "La suite est ailleurs."

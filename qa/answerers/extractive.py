@@ -191,23 +191,46 @@ def window(s: Sentence, cfg: ExtractiveSettings = DEFAULT) -> Sentence:
     if not text:
         return s
     a, b = s.start, s.end
-    if cfg.window_lead and text[a:b].rstrip().endswith(":"):
-        first = True  # the block may start after a blank line; it ends at the next one
-        while (nxt := _neighbour(text, a, b, True, limit)) and nxt[1] - a <= limit:
-            if not first and "\n\n" in text[b : nxt[0]]:
-                break
-            b, first = nxt[1], False
+    if cfg.window_lead and (text[a:b].rstrip().endswith(":") or _list_follows(text, b)):
+        b = _block_after(text, a, b, limit)
     else:
         for _ in range(cfg.window_next):
             nxt = _neighbour(text, a, b, True, limit)
             if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > limit or is_heading(text[nxt[0] : nxt[1]]):
                 break
             b = nxt[1]
+        if cfg.window_lead and b > s.end and _list_follows(text, b):  # the next sentence announces a list
+            b = _block_after(text, a, b, limit)
     if cfg.window_prev and not _ends(text[s.start : s.end]):
         prv = _neighbour(text, a, b, False, limit)
         if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= limit:
             a = prv[0]
     return Sentence(s.passage, a, b, text[a:b], s.score, text)
+
+
+def _block_after(text: str, a: int, b: int, limit: int) -> int:
+    """The end of the block after a lead-in (list items, the lines of an address), within `limit` of
+    `a`: it may start after a blank line and ends at the next one."""
+    first = True
+    while (nxt := _neighbour(text, a, b, True, limit)) and nxt[1] - a <= limit:
+        if not first and "\n\n" in text[b : nxt[0]]:
+            break
+        b, first = nxt[1], False
+    return b
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-–—•·*▪◦]|\d{1,2}[.)]|[a-z][.)])[ \t]+\S")
+
+
+def _list_follows(text: str, end: int) -> bool:
+    """Does a list start on the line after `end` (a blank line between allowed)? A lead-in is a lead-in
+    whatever its last character: "Celles-ci incluent." announces the items below it as ":" would."""
+    nl = text.find("\n", end)
+    if nl < 0 or text[end:nl].strip():
+        return False  # the sentence does not end its line
+    rest = text[nl + 1 : nl + 400].lstrip("\n")
+    lines = rest.split("\n", 2)
+    return len(lines) >= 2 and all(_LIST_ITEM.match(line) for line in lines[:2])
 
 
 def _ends(s: str) -> bool:
