@@ -29,6 +29,8 @@ EXAMPLES = [
     "Quand le Groupe de travail a-t-il été constitué ?",
 ]
 SOURCES_EMPTY = "<div class='qa-meta'>Citations appear here: click one to see the passage in its file.</div>"
+NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
+              "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
 DOC_HEADERS = ["File", "Languages", "Chunks", "Indexed"]
 
 
@@ -47,6 +49,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
 
     def respond(message: str, history: list):
         history = list(history or [])
+        if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
+            return history, gr.update(), ""
         try:
             ans = build.wait().ask(message, history=history)
         except QAError as e:
@@ -59,6 +63,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
                              else "Maybe related passages are shown on the right.")
         history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
+        if not ans.citations and not ans.related:
+            return history, NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"], ""
         return history, answer_html(ans, with_answer=False), ""
 
     def ask_json(question: str) -> dict:
@@ -108,10 +114,11 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 with gr.Row():
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
-                        box = gr.Textbox(placeholder="Ask a question… / Posez une question…", show_label=False,
+                        box = gr.Textbox(label="Your question / Votre question", show_label=False,
+                                         placeholder="Ask a question… / Posez une question…",
                                          elem_id="question", submit_btn=True)
                         gr.Examples(EXAMPLES, inputs=box)
-                        gr.ClearButton([chat, box], value="New conversation")
+                        new = gr.Button("New conversation", elem_id="new-conversation")
                     with gr.Column(scale=2):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(SOURCES_EMPTY, elem_id="sources")
@@ -126,6 +133,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                          allow_custom_value=True)  # programs name a document the list shows
                     remove = gr.Button("Remove from the index", variant="stop", elem_id="remove")
         box.submit(respond, [box, chat], [chat, sources, box], api_name="chat")
+        new.click(lambda: ([], SOURCES_EMPTY, ""), None, [chat, sources, box], api_name=False)
         gr.api(ask_json, api_name="ask")
         files.upload(upload, files, [outcome, table, chosen, status], api_name="upload").then(
             lambda: None, None, files, api_name=False)

@@ -11,16 +11,19 @@ from index.loader import Sources
 if TYPE_CHECKING:  # types.py imports this module lazily (Answer._repr_html_)
     from .types import Answer, Citation, Passage
 
+# Colours come from the page's theme (Gradio's variables, light or dark) with light fallbacks for
+# Jupyter; the highlighted quote keeps dark text on yellow in both themes.
 CSS = """
 <style>
 .qa-answer { font-size: 1.05em; margin-bottom: .6em; }
-.qa-note { color: #8a6d3b; font-style: italic; margin-bottom: .4em; }
-.qa-cite { border: 1px solid #ccd; border-radius: 8px; margin: .4em 0; padding: .2em .6em; background: #fafbff; }
+.qa-note { color: var(--body-text-color-subdued, #6b4f1d); font-style: italic; margin-bottom: .4em; }
+.qa-cite { border: 1px solid var(--border-color-primary, #ccd); border-radius: 8px; margin: .4em 0;
+           padding: .2em .6em; background: var(--block-background-fill, #fafbff); color: var(--body-text-color, #1f2430); }
 .qa-cite summary { cursor: pointer; font-weight: 600; }
-.qa-meta { color: #556; font-weight: 400; font-size: .9em; }
+.qa-meta { color: var(--body-text-color-subdued, #4a5160); font-weight: 400; font-size: .9em; }
 .qa-context { white-space: pre-wrap; font-family: ui-serif, Georgia, serif; line-height: 1.45; padding: .4em 0; }
-.qa-context mark { background: #ffe58a; padding: 0 .1em; }
-.qa-dim { color: #777; }
+.qa-context mark { background: #ffe58a; color: #1a1a1a; padding: 0 .1em; }
+.qa-dim { color: var(--body-text-color-subdued, #595959); }
 </style>
 """
 CONTEXT_CHARS = 300  # shown before and after the passage, from the same file
@@ -85,7 +88,8 @@ def _one_line(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~&$:")
+_MD_SPECIAL = set("\\`*_[]<>#!|~&$")  # what Markdown reads anywhere; "1." or "-" only start a list, and
+# without "[" no "(...)" becomes a link
 
 
 def markdown_literal(text: str) -> str:

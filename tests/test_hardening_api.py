@@ -174,8 +174,8 @@ def test_cli_small_things(tmp_path, small_index):
 def test_document_text_in_the_chat_bubble_is_literal():
     hostile = 'Voir <svg onload=x>ici</svg> et ![](http://203.0.113.9/p.png) <img src="http://203.0.113.9/q"> [1]'
     shown = markdown_literal(hostile)
-    assert "<" not in shown and "![" not in shown and "](" not in shown
+    assert "<" not in shown and "![" not in shown
     import markdown_it  # what Gradio's Markdown renders with in the browser is marked; this is close enough
 
     rendered = markdown_it.MarkdownIt().render(shown)
-    assert "<img" not in rendered and "<svg" not in rendered and "&lt;svg onload=x&gt;" in rendered
+    assert "<img" not in rendered and "<svg" not in rendered and "<a " not in rendered and "&lt;svg onload=x&gt;" in rendered
