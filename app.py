@@ -146,11 +146,11 @@ def _shorten(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def main(host: str | None = None, port: int | None = None, home=None) -> None:
+def main(host: str | None = None, port: int | None = None, home=None, llm_url: str | None = None) -> None:
     from qa.config import Settings
 
-    s = Settings.from_env(host=host, port=port, home=home)
-    factory = (lambda progress=None: _index_at(s, progress)) if home else default_index
+    s = Settings.from_env(host=host, port=port, home=home, llm_url=llm_url, answerer="llm" if llm_url else None)
+    factory = (lambda progress=None: _index_at(s, progress)) if home or llm_url else default_index
     build = Build(factory).start()  # indexing starts with the server, before the first visit
     demo = create_app(build=build)
     demo.queue(default_concurrency_limit=4)

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from index.collection import Collection
@@ -134,11 +135,11 @@ class Index:
         question is searched together with the previous user question.
         """
         q = self._question(question)
-        lang = detect(q)
-        note = ""
-        if lang not in SUPPORTED:
-            note = MESSAGES["en"]["other"].format(lang=NAMES.get(lang, lang))
-            lang = "en"
+        lang, note = _language(q)
+        rewrite = getattr(self.answerer, "rewrite", None)
+        if rewrite is not None and history:
+            # an answerer that can (the llm one) rewrites a follow-up into a standalone question to search
+            return self._answer(q, self._searched(rewrite(q, history), q), lang, note, history)
         ans = self._answer(q, q, lang, note, history)
         prev = _last_user_turn(history, self.settings.max_question_chars)
         if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS:
@@ -148,12 +149,45 @@ class Index:
             ans = merged if merged.answered else ans
         return ans
 
+    def stream(self, question: str, history=None):
+        """Like `ask`, for a page that shows the answer as it is written: text deltas (str, not yet
+        verified) while the answerer writes, then the verified Answer, always the last item. An
+        answerer without `stream` (extractive) yields its Answer alone."""
+        q = self._question(question)
+        lang, note = _language(q)
+        if not hasattr(self.answerer, "stream"):
+            yield self.ask(question, history)
+            return
+        rewrite = getattr(self.answerer, "rewrite", None)
+        search_q = self._searched(rewrite(q, history), q) if rewrite is not None and history else q
+        qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
+        sources = Sources()
+        for item in self.answerer.stream(Query(q, search_q, lang, note, qvec), passages, sources, history or ()):
+            if isinstance(item, Answer):
+                verify(item, sources)
+            yield item
+
+    def _searched(self, rewritten: str, q: str) -> str:
+        """A rewritten question, checked as a question is; the question as asked if it fails the check."""
+        try:
+            return self._question(rewritten)
+        except QuestionError:
+            return q
+
     def _answer(self, q: str, search_q: str, lang: str, note: str, history) -> Answer:
         qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
         sources = Sources()
         ans = self.answerer.answer(Query(q, search_q, lang, note, qvec), passages, sources, history or ())
         verify(ans, sources)
-        return ans
+        return replace(ans, searched=ans.searched or search_q)
+
+
+def _language(q: str) -> tuple[str, str]:
+    """The answer's language ("en" or "fr") and, for a question in another language, the note saying so."""
+    lang = detect(q)
+    if lang in SUPPORTED:
+        return lang, ""
+    return "en", MESSAGES["en"]["other"].format(lang=NAMES.get(lang, lang))
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

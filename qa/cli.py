@@ -80,6 +80,10 @@ def cmd_ask(args) -> int:
             idx = default_index(progress=progress)
         finally:
             bar.close()
+    if args.llm_url:
+        from .answerers import make
+
+        idx.answerer = make("llm", idx.collection, idx.settings.with_(answerer="llm", llm_url=args.llm_url))
     ans = idx.ask(question)
     if args.json:  # JSON escapes control characters itself
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
@@ -139,7 +143,7 @@ def cmd_serve(args) -> int:
 
     from .config import Settings
 
-    s = Settings.from_env(host=args.host, port=args.port, home=args.home)
+    s = Settings.from_env(host=args.host, port=args.port, home=args.home, llm_url=args.llm_url)
     with socket.socket() as probe:  # a clear message, not Gradio's OSError traceback
         try:
             probe.bind((s.host, s.port))
@@ -148,7 +152,7 @@ def cmd_serve(args) -> int:
                               "there? Choose another with --port or QA_PORT") from None
     import app
 
-    app.main(host=args.host, port=args.port, home=args.home)
+    app.main(host=args.host, port=args.port, home=args.home, llm_url=args.llm_url)
     return 0
 
 
@@ -161,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "  qa serve                                      (web UI at http://127.0.0.1:7860)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     home = dict(default=None, help="data folder of the index (default: QA_HOME, else ~/.local/share/bilingual-qa)")
+    llm_url = dict(help="answer with a language model on this OpenAI-compatible server (QA_ANSWERER=llm, "
+                        "QA_LLM_URL); every quote it gives is checked against the files")
 
     s = sub.add_parser(
         "index", help=f"add files or folders ({formats()}) to the index; unchanged files are skipped",
@@ -188,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="answer a question with cited quotes (indexes the seeds on first use)")
     s.add_argument("question", nargs="+", help="the question, in English or French ('-' reads it from stdin)")
-    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON (with `answerer`: who wrote it)")
     s.add_argument("--home", **home)
+    s.add_argument("--llm-url", default=None, metavar="URL", help=llm_url["help"])
     s.set_defaults(fn=cmd_ask)
 
     s = sub.add_parser("retrieve", help="print the passages that best match a question")
@@ -212,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None, help="address to bind (default QA_HOST, 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default QA_PORT, 7860)")
     s.add_argument("--home", **home)
+    s.add_argument("--llm-url", default=None, metavar="URL", help=llm_url["help"])
     s.set_defaults(fn=cmd_serve)
     from .eval.cli import add_parser as add_eval
 

@@ -35,10 +35,15 @@ class Settings:
     chroma_url: str = _setting("", "http://host:port of a Chroma server; empty = the embedded store in the data folder")
     chunk_chars: int = _setting(450, "target size of a chunk, in characters")
     k: int = _setting(5, "passages retrieve() returns by default")
-    answerer: str = _setting("extractive", "who writes the answer: extractive (verbatim quotes, no language model)")
+    answerer: str = _setting("extractive", "who writes the answer: extractive (verbatim quotes, no language model), "
+                                           "or llm (a model on QA_LLM_URL; every quote checked)")
     abstain_below: float = _setting(-1.0, "evidence score under which ask() says the documents do not say (-1 = calibrated default)")
     max_file_mb: float = _setting(50.0, "files larger than this are skipped and reported")
     max_question_chars: int = _setting(2000, "longer questions are refused with a clear message")
+    llm_url: str = _setting("", "OpenAI-compatible server for QA_ANSWERER=llm: http://host:port (its /v1/chat/completions)")
+    llm_model: str = _setting("", "model name sent to QA_LLM_URL (empty: the server's own; hosted APIs need one)")
+    llm_api_key: str = field(default="", repr=False, metadata={"help": "API key for QA_LLM_URL, sent as a Bearer token; never shown"})
+    llm_timeout: float = _setting(60.0, "seconds to wait for the model's answer before answering without it")
     host: str = _setting("127.0.0.1", "address the web UI binds to")
     port: int = _setting(7860, "port of the web UI")
 
@@ -52,6 +57,10 @@ class Settings:
             raise ConfigError(f"k must be greater than 0. Currently, k is {self.k}")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise ConfigError(f"QA_CHROMA_URL must start with http:// or https://. Currently, it is {self.chroma_url!r}")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ConfigError(f"QA_LLM_URL must start with http:// or https://. Currently, it is {self.llm_url!r}")
+        if self.llm_timeout <= 0:
+            raise ConfigError(f"llm_timeout must be more than 0. Currently, llm_timeout is {self.llm_timeout}")
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -35,6 +35,9 @@ class Answer:
     related: list[Passage] = field(default_factory=list)  # "maybe related" passages when not answered
     note: str = ""  # e.g. that the question was in another language
     answerer: str = ""  # which answerer wrote it: "extractive", ...
+    dropped: int = 0  # claims a model made that were left out, their quote not being in the passage it named
+    dropped_why: tuple[str, ...] = ()  # why, one reason per dropped claim ("quote not in passage 2")
+    searched: str = ""  # what was searched: the question, or a follow-up rewritten to stand alone
 
     def __str__(self) -> str:
         lines = [self.note] if self.note else []
