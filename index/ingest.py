@@ -30,7 +30,7 @@ import numpy as np
 from . import bm25 as bm25mod
 from .catalog import Catalog, DocRow
 from .chunker import Chunk, chunk, clean
-from .loader import SUFFIXES, SourceText, Unreadable, read_text
+from .loader import SourceText, Unreadable, read_text
 from .store import VectorStore
 from .report import Report
 from .walk import collect

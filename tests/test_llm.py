@@ -35,7 +35,7 @@ from qa.answerers.locate import Claim, check_claims, claims_from, fold, locate, 
 from qa.errors import ConfigError
 
 from .conftest import SEEDS, SEED_000, SEED_004
-from .test_structure import OFF_TOPIC, QUESTIONS, _file_text
+from .test_structure import QUESTIONS, _file_text, assert_keeps_the_contract
 
 SIMILARITY = LLMSettings().similarity
 T000 = _file_text(str(SEEDS / SEED_000))
@@ -466,19 +466,7 @@ def test_the_contract_holds_over_the_llm_answerer(llm, seeds_index):
     """tests/test_structure.py's contract, with a real model writing the answers."""
     idx = Index(seeds_index.settings.home, settings=seeds_index.settings)
     idx.answerer = LLMAnswerer(idx.collection, llm.client)
-    for question, gold in QUESTIONS:
-        ans = idx.ask(question)
-        assert isinstance(ans, Answer) and ans.answerer == "llm" and ans.searched == question
-        assert ans.answered and ans.citations, (question, ans.text)
-        assert gold in {Path(c.passage.source).name for c in ans.citations} | {None}, (question, str(ans))
-        for c in ans.citations:
-            text = _file_text(c.passage.source)
-            assert text[c.start : c.end] == c.quote
-            assert text[c.passage.start : c.passage.end] == c.passage.text
-            assert c.passage.start <= c.start and c.end <= c.passage.end
-            assert f"[{c.n}]" in ans.text
-    off = idx.ask(OFF_TOPIC)
-    assert not off.answered and not off.citations and off.answerer == "llm"
+    assert_keeps_the_contract(idx, "llm")
 
 
 @pytest.mark.slow

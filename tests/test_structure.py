@@ -67,9 +67,14 @@ def test_every_answerer_keeps_the_contract(name, seeds_index):
     inside its passage, the answer says which answerer wrote it, and an off-topic question is not answered."""
     idx = Index(seeds_index.settings.home, settings=seeds_index.settings.with_(answerer=name))
     assert isinstance(idx.answerer, Answerer) and idx.answerer.name == name
+    assert_keeps_the_contract(idx, name)
+
+
+def assert_keeps_the_contract(idx: Index, name: str) -> None:
+    """The contract of every answerer (tests/test_llm.py runs it over the LLM answerer too)."""
     for question, gold in QUESTIONS:
         ans = idx.ask(question)
-        assert isinstance(ans, Answer) and ans.answerer == name
+        assert isinstance(ans, Answer) and ans.answerer == name and ans.searched == question
         assert ans.answered and ans.citations, (question, ans.text)
         assert gold in {Path(c.passage.source).name for c in ans.citations} | {None}, (question, str(ans))
         for c in ans.citations:
@@ -79,7 +84,7 @@ def test_every_answerer_keeps_the_contract(name, seeds_index):
             assert c.passage.start <= c.start and c.end <= c.passage.end
             assert f"[{c.n}]" in ans.text
     off = idx.ask(OFF_TOPIC)
-    assert not off.answered and not off.citations
+    assert not off.answered and not off.citations and off.answerer == name
 
 
 def test_verify_refuses_a_quote_that_is_not_in_the_file(seeds_index):

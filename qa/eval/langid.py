@@ -15,7 +15,6 @@ import json
 import subprocess
 from functools import partial
 import sys
-from pathlib import Path
 
 from .sets import REPO as ROOT
 from .sets import shared_dir
