@@ -1,0 +1,112 @@
+"""Training and evaluation lists for the reader: a question, its candidate sentences, which one answers.
+
+Sources, split by article with ``qa.eval.splits.split_of`` (the reader never sees a test article):
+
+- PIAF (French) and SQuAD v1.1 dev (English), SQuAD format: the positive is the sentence of the
+  paragraph (``index.sentences.sentences``, the answerer's splitter) that holds the answer span;
+  negatives are the paragraph's other sentences, then the sentences of the article's other paragraphs
+  that share the most words with the question (hard negatives: same topic, not the answer).
+- The Paris Call (English and French versions of the same documents): each question of
+  ``tests/data/paris_call.jsonl`` against the sentences of its document in *both* languages, so the
+  reader also learns English question -> French sentence and back. Split by document file name.
+
+    >>> items = examples("train")          # list[Item], deterministic
+    >>> items[0].question, items[0].sentences[items[0].positive]
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.chunker import clean
+from index.sentences import sentences
+from qa.eval.splits import split_of
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("QA_SHARED") or ROOT.parent / "shared")
+PIAF = SHARED / "eval" / "piaf" / "piaf-v1.0.json"
+SQUAD = SHARED / "eval" / "squad-en" / "dev-v1.1.json"
+PARIS = SHARED / "eval" / "paris-call"
+PARIS_QUESTIONS = ROOT / "tests" / "data" / "paris_call.jsonl"
+_WORD = re.compile(r"\w{3,}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question and its candidates; ``sentences[positive]`` answers it. ``paragraph`` is how many
+    leading candidates come from the gold paragraph (evaluation ranks those only)."""
+
+    question: str
+    sentences: tuple[str, ...]
+    positive: int
+    answers: tuple[str, ...]
+    source: str  # "piaf", "squad", "paris-en", "paris-fr" (the sentences' language for the Paris Call)
+    article: str
+    paragraph: int
+
+
+def squad_items(path: Path, source: str, split: str, hard: int = 4) -> list[Item]:
+    """One item per question whose answer lies inside one sentence of a paragraph of >= 2 sentences."""
+    out = []
+    for art in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        if split_of(art["title"]) != split:
+            continue
+        paras = [(p, sentences(p["context"])) for p in art["paragraphs"]]
+        for pi, (para, spans) in enumerate(paras):
+            if len(spans) < 2:
+                continue
+            text = para["context"]
+            for qa in para["qas"]:
+                a = qa["answers"][0]
+                lo, hi = a["answer_start"], a["answer_start"] + len(a["text"])
+                gold = [i for i, (s, e) in enumerate(spans) if s <= lo and hi <= e]
+                if not gold or not qa["question"].strip():
+                    continue
+                cands = [clean(text[s:e]) for s, e in spans]  # in the paragraph's order
+                others = [clean(p["context"][s:e]) for pj, (p, sp) in enumerate(paras) if pj != pi for s, e in sp]
+                qwords = set(_WORD.findall(qa["question"].lower()))
+                others.sort(key=lambda s: -len(qwords & set(_WORD.findall(s.lower()))))
+                seen = set(cands)
+                extra = [s for s in others if s not in seen and not seen.add(s)][:hard]
+                answers = tuple(dict.fromkeys(x["text"] for x in qa["answers"]))
+                out.append(Item(qa["question"].strip(), tuple(cands + extra), gold[0], answers, source, art["title"], len(cands)))
+    return out
+
+
+def paris_items(split: str, negatives: int = 8, seed: int = 0) -> list[Item]:
+    """Each Paris Call question against its document's sentences in English and in French."""
+    rng = random.Random(seed)
+    out = []
+    docs = {}
+    for line in PARIS_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        if split_of(q["gold_doc"]) != split:
+            continue
+        for lang in ("en", "fr"):
+            answers = q["answers"] if lang == q["lang"] else q.get("answers_other_lang") or []
+            key = (lang, q["gold_doc"])
+            if key not in docs:
+                path = PARIS / lang / q["gold_doc"]
+                text = path.read_text(encoding="utf-8") if path.exists() else ""
+                docs[key] = [clean(text[a:b]) for a, b in sentences(text)]
+            sents = [s for s in docs[key] if len(s) >= 25]
+            gold = [i for i, s in enumerate(sents) if any(a.lower() in s.lower() for a in answers)]
+            if len(gold) != 1:  # unfound, or in several sentences: no clean positive
+                continue
+            rest = [s for i, s in enumerate(sents) if i != gold[0]]
+            cands = rng.sample(rest, min(negatives, len(rest)))
+            at = rng.randrange(len(cands) + 1)
+            cands.insert(at, sents[gold[0]])
+            out.append(Item(q["question"], tuple(cands), at, tuple(answers), f"paris-{lang}", q["gold_doc"], len(cands)))
+    return out
+
+
+def examples(split: str = "train") -> list[Item]:
+    """Every item of the split: PIAF, SQuAD, Paris Call (both languages of sentences)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    return squad_items(PIAF, "piaf", split) + squad_items(SQUAD, "squad", split) + paris_items(split)

