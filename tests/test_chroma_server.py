@@ -188,11 +188,11 @@ def test_a_query_for_more_than_there_is_returns_what_there_is(server, tmp_path, 
     small one all it has, on the server as in the embedded store."""
     store = VectorStore(tmp_path / "chroma", f"empty-{where}", server.url if where == "server" else "")
     v = np.array([1.0, 0.0, 0.0], dtype=np.float32)
-    assert store.query(v, 5) == [] and store.query(v, 5, where={"lang": {"$ne": "en"}}) == []
+    assert store.query(v, 5) == [] and store.query(v, 5, not_lang="en") == []
     assert store.query_many([v, v], 5) == [[], []] and store.query_many([], 5) == []
     store.upsert(["a", "b"], np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), [{"lang": "en"}, {"lang": "fr"}])
     assert [cid for cid, _ in store.query(v, 5)] == ["a", "b"]
-    assert store.query(v, 5, where={"lang": {"$ne": "en"}}) == [("b", pytest.approx(0.0, abs=1e-6))]
+    assert store.query(v, 5, not_lang="en") == [("b", pytest.approx(0.0, abs=1e-6))]
     many = store.query_many([v] * 300, 1)  # more than one request's worth (QUERY_BATCH)
     assert len(many) == 300 and all(hits[0][0] == "a" for hits in many)
     assert store.query(v, 0) == []
@@ -207,6 +207,7 @@ def test_an_index_on_a_dead_port_fails_naming_the_url(tmp_path):
 def test_cli_exits_3_naming_the_url_when_the_server_is_down(tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
     env = dict(os.environ, QA_CHROMA_URL=url, QA_HOME=str(tmp_path / "default-home"))
+    (tmp_path / "h").mkdir()  # a data folder that exists (a missing one is exit 2: test_hardening_api)
     r = subprocess.run([str(BIN / "qa"), "ask", "--home", str(tmp_path / "h"), WGIG],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 3, r.stderr
