@@ -1,9 +1,12 @@
 """Baselines that `qa eval` runs beside our retrieval, with the same embedder and the same files.
 
-    bm25         our BM25 alone, over our chunks (no dense side, no fusion)
-    dense        our Chroma vectors alone, over our chunks (no BM25, no fusion)
-    llama-index  the plain llama-index recipe: SimpleDirectoryReader -> default SentenceSplitter
-                 (1024 tokens, overlap 200) -> VectorStoreIndex over a Chroma collection -> top-k retriever
+    bm25              our BM25 alone, over our chunks (no dense side, no fusion)
+    dense             our Chroma vectors alone, over our chunks (no BM25, no fusion)
+    llama-index-1024  the plain llama-index recipe: SimpleDirectoryReader -> SentenceSplitter at its
+                      defaults (1024 tokens, overlap 200) -> VectorStoreIndex over a Chroma collection ->
+                      top-k retriever
+    llama-index-256   the same recipe at 256 tokens, overlap 32: passages nearer the size we show
+                      (RECIPES: the two `qa eval` runs)
 
 Each is one small class with ``retrieve(question, k) -> list[Passage]``, as ``Index`` has, so the harness
 scores every system the same way. llama-index nodes become ``Passage`` here and go no further. A node
@@ -24,8 +27,10 @@ from index.chunker import clean
 from index.embedders import Embedder
 from index.lang import detect_supported
 
-from ..errors import MissingDependencyError
+from ..errors import ConfigError, MissingDependencyError
 from ..types import Passage
+
+RECIPES = ((256, 32), (1024, 200))  # (chunk_size, chunk_overlap) in tokens of the llama-index runs
 
 
 class BM25Only:
@@ -87,11 +92,17 @@ def llama_embedding(embedder: Embedder, batch: int = 32):
 
 
 class LlamaIndexRecipe:
-    """The tutorial pipeline, defaults kept, in its own Chroma folder (rebuilt at each construction)."""
+    """The tutorial pipeline in its own Chroma folder (rebuilt at each construction); every default
+    kept but the splitter's chunk size and overlap (tokens; llama-index's defaults: 1024, 200)."""
 
-    name = "llama-index"
-
-    def __init__(self, paths: list[str | Path], embedder: Embedder, folder: str | Path):
+    def __init__(self, paths: list[str | Path], embedder: Embedder, folder: str | Path, chunk_size: int = 1024,
+                 chunk_overlap: int = 200):
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ConfigError(f"chunk_size must be greater than 0. Currently, chunk_size is {chunk_size!r}")
+        if not isinstance(chunk_overlap, int) or not 0 <= chunk_overlap < chunk_size:
+            raise ConfigError(f"chunk_overlap must be at least 0 and under chunk_size ({chunk_size}). "
+                              f"Currently, chunk_overlap is {chunk_overlap!r}")
+        self.name = f"llama-index-{chunk_size}"
         try:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
@@ -116,7 +127,7 @@ class LlamaIndexRecipe:
         embed_model = llama_embedding(embedder)
         self.index = VectorStoreIndex.from_documents(
             docs, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=embed_model,
-            transformations=[SentenceSplitter(chunk_size=1024, chunk_overlap=200)])
+            transformations=[SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)])
         self.n_documents, self.n_nodes = len(docs), client.get_collection("baseline").count()
         self._retrievers: dict[int, Any] = {}
 

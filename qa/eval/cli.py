@@ -6,14 +6,14 @@ from pathlib import Path
 
 from .harness import evaluate
 from .output import plot
-from .sets import SETS, default_workdir
+from .sets import HELD_OUT_BY_DEFAULT, SETS, SPLITS, default_workdir
 
 
 def cmd_eval(args) -> int:
     overrides = {"chunk_chars": args.chunk_chars, "abstain_below": args.abstain_below}
     report = evaluate(args.set, k=args.k, embedder=args.embedder, limit=args.limit, baselines=args.baselines,
                       workdir=args.workdir, cache=args.cache, home=args.home, docs=args.docs or (), full=args.full,
-                      progress=True,
+                      split=args.split, progress=True,
                       **{key: v for key, v in overrides.items() if v is not None})
     print(report)
     if args.misses and report.outcomes:
@@ -32,9 +32,9 @@ def add_parser(sub) -> None:
     import argparse
 
     s = sub.add_parser("eval", help="measure retrieval, answers and citations on an evaluation set, beside baselines",
-                       epilog="sets: seeds, paris-call, paris-call-en-only, piaf (--full), tatoeba, un, "
-                              "or a questions .jsonl with --docs. Indexes and embedding caches are kept in "
-                              "--workdir, so a second run is fast.")
+                       epilog="sets: seeds, paris-call, paris-call-en-only, piaf (--full), squad, piaf-long, "
+                              "squad-long, tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
+                              "caches are kept in --workdir, so a second run is fast.")
     s.add_argument("set", metavar="SET", help=" | ".join(SETS) + " | FILE.jsonl (with --docs)")
     s.add_argument("--home", default=None, help="index into this data folder, keeping what it holds (default: "
                                                 "a fresh index in --workdir, rebuilt from the embedding cache)")
@@ -42,12 +42,18 @@ def add_parser(sub) -> None:
     s.add_argument("--cache", default=None, help="embedding cache folder, shared by every set (default WORKDIR/cache)")
     s.add_argument("--k", type=int, default=5, help="recall at k (default 5); MRR is at 10")
     s.add_argument("--json", metavar="OUT.json", help="write the report, every question included, as JSON")
-    s.add_argument("--plot", metavar="OUT.png", help="write R@1 / R@k per subset and system as a PNG")
+    s.add_argument("--plot", metavar="OUT.png",
+                   help="write R@1, R@k and the answer in the top passage per subset and system as a PNG")
     s.add_argument("--embedder", default=None, help="e5-small | use-v3 | minilm | ... (default QA_EMBEDDER)")
     s.add_argument("--limit", type=int, default=None, help="only the first N questions (or sentence pairs)")
-    s.add_argument("--full", action="store_true", help="piaf: all 3,835 questions, not the fixed sample of 1,000")
+    s.add_argument("--split", choices=SPLITS, default=None,
+                   help="the questions of the fixed split by article (qa/eval/splits.py); every document is still "
+                        f"indexed (default: test for {', '.join(HELD_OUT_BY_DEFAULT)}; all for the others)")
+    s.add_argument("--full", action="store_true", help="piaf, piaf-long: every question of the split, not a fixed "
+                                                       "sample of up to 1,000")
     s.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
-                   help="also run BM25 alone, dense alone and the plain llama-index recipe (default: yes)")
+                   help="also run BM25 alone, dense alone and the plain llama-index recipe at 256 and 1024 "
+                        "tokens (default: yes)")
     s.add_argument("--docs", nargs="+", metavar="PATH", help="the documents a questions .jsonl is about")
     s.add_argument("--chunk-chars", type=int, default=None, help="override QA_CHUNK_CHARS for this run")
     s.add_argument("--abstain-below", type=float, default=None, help="override QA_ABSTAIN_BELOW for this run")

@@ -10,14 +10,26 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
     seeds               tests/data/seeds_dev.jsonl over seeds/ (76 questions, 12 of them unanswerable)
     paris-call          tests/data/paris_call.jsonl over paris-call/en and fr (119 questions)
     paris-call-en-only  the same questions over paris-call/en alone: French questions must cross over
-    piaf                PIAF v1.0, each of its 761 paragraphs a file; a fixed sample of 1,000 questions
-                        (full=True: all 3,835)
+    piaf                PIAF v1.0, each of its 761 paragraphs a file; a fixed sample of up to 1,000
+                        questions of the split (full=True: all of them; the test split has 853)
+    squad               SQuAD v1.1 (Du et al. dev split), each of its 913 paragraphs a file (4,961
+                        English questions; the test split: 1,268 of 8 articles)
+    piaf-long, squad-long  the same questions, each article's paragraphs joined into one file (191, 24)
     tatoeba, un         EN/FR sentence pairs: does the embedder rank a sentence's translation first?
     PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
 
+`split` (train | test | all) keeps the questions of the fixed split by article (qa/eval/splits.py;
+default: test for piaf, squad and the -long sets, which settings are tuned on, all for the others); the
+index always holds every document of the set, so a test question is retrieved from the whole collection.
+
 A hit is a passage from a gold file; for the bilingual seed 000 the passage must also be in the gold
-language. Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from one embedding cache
-(WORKDIR/cache), so a second run embeds nothing new; `home=` uses an index folder of yours instead
+language. R@1 is thus "the right document first". "Answer in top passage" @1 / @k asks more, for every
+system: the passage is a hit and its text, at the length retrieve returned it, contains a gold answer
+(metrics.contains_answer); with the passage length shown beside it, since a longer passage contains
+more answers and costs the reader more.
+
+Each run rebuilds its index in WORKDIR/SET-EMBEDDER-cCHUNKS from one embedding cache (WORKDIR/cache),
+so a second run embeds nothing new; `home=` uses an index folder of yours instead
 (the set's files are added to it, unchanged ones skipped: other documents there stay as distractors).
 Concessions: an answer is correct when it contains any one gold answer (either language for the
 Paris Call), lenient for two-part answers; latencies are wall-clock on whatever else the machine runs.
@@ -40,10 +52,14 @@ from .sets import EvalSet, Question, default_workdir, load_set
 
 def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, limit: int | None = None,
              baselines: bool = True, workdir: str | Path | None = None, home: str | Path | None = None,
-             cache: str | Path | None = None, docs=(), full: bool = False, progress: bool = False,
-             embed_latency: bool = True, index_options: dict | None = None, **settings) -> Report:
+             cache: str | Path | None = None, docs=(), full: bool = False, split: str | None = None,
+             progress: bool = False, embed_latency: bool = True, index_options: dict | None = None,
+             **settings) -> Report:
     """Evaluate one set; `settings` override the index's (chunk_chars=..., abstain_below=...).
 
+    `split`: train | test | all, the questions asked (None: test for piaf, squad and the -long sets,
+    all for the others); `limit`: only the first N of them, for a quick run (the index still holds
+    every document).
     `cache`: the folder of the embedding cache, shared by every set and index (default WORKDIR/cache;
     an index folder given as `home` keeps its own). It is keyed by (model, kind, text), so sharing it
     between runs, sets and temporary folders is safe.
@@ -61,10 +77,13 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     name = str(set_name_or_path)
     s = Settings.from_env(embedder=embedder, **settings)
     if name in ("tatoeba", "un"):
+        if split not in (None, "all"):
+            raise ConfigError(f"{name} is a set of sentence pairs with no split: use split='all'. "
+                              f"Currently, split is {split!r}")
         from .pairs import evaluate_pairs
 
         return evaluate_pairs(name, s.embedder, cache, k, limit, progress)
-    es = load_set(name, workdir, docs, full)
+    es = load_set(name, workdir, docs, full, split)
     key = f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}"
     t0 = perf_counter()
     idx = _index(es, s, workdir / key if home is None else Path(home), cache if home is None else None, progress,
@@ -72,27 +91,45 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     built = perf_counter() - t0
     systems = [idx]
     if baselines:
-        from .baselines import BM25Only, DenseOnly, LlamaIndexRecipe
+        from .baselines import RECIPES, BM25Only, DenseOnly, LlamaIndexRecipe
 
-        say(progress, "building the llama-index baseline")
-        systems += [BM25Only(idx.collection), DenseOnly(idx.collection),
-                    LlamaIndexRecipe([d.path for d in idx.documents()], idx.collection.embedder, workdir / f"{key}-llamaindex")]
+        systems += [BM25Only(idx.collection), DenseOnly(idx.collection)]
+        paths = [d.path for d in idx.documents()]
+        for size, overlap in RECIPES:
+            say(progress, f"building the llama-index baseline ({size} tokens, overlap {overlap})")
+            systems.append(LlamaIndexRecipe(paths, idx.collection.embedder, workdir / f"{key}-llamaindex-{size}",
+                                            size, overlap))
     names = ("ours",) + tuple(x.name for x in systems[1:])
     questions = es.questions[:limit] if limit else es.questions
     files: dict[str, str] = {}
-    outcomes = [_run(q, idx, systems, max(k, DEPTH), embed_latency, files)
+
+    def prepare(text: str) -> float | None:
+        """The query vector, timed apart on the model itself (the cache may already hold it from a past
+        run); every system then finds it in the cache, so their latencies compare search alone."""
+        from index.chunker import clean
+
+        t = perf_counter()
+        if embed_latency:
+            idx.collection.embedder.inner.embed([clean(text)], "query")
+        ms = 1000 * (perf_counter() - t) if embed_latency else None
+        idx.collection.embed_query(text)
+        return ms
+
+    outcomes = [score_question(q, systems, max(k, DEPTH), idx.ask, files, prepare)
                 for q in progress_bar(questions, progress, f"{es.name} questions")]
-    subsets = [_summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
+    subsets = [summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
     latency = []
     for i, what in enumerate(["embed query"] + [f"retrieve {n}" for n in names] + ["ask ours"]):
         ms = [o.ms[i] for o in outcomes if o.ms[i] is not None]
         if ms:
             latency.append((what, float(np.percentile(ms, 50)), float(np.percentile(ms, 95))))
-    info = (f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable) over "
-            f"{len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
+    asked = f"{len(outcomes)} questions ({sum(o.answerable for o in outcomes)} answerable)"
+    if es.note or limit:
+        asked += " [" + "; ".join(x for x in (es.note, f"the first {limit}" if limit else "") if x) + "]"
+    info = (f"{asked} over {len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
             f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
     return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0,
-                  tuple(outcomes))
+                  tuple(outcomes), es.split)
 
 
 def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: bool, index_options: dict):
@@ -120,25 +157,23 @@ def _index(es: EvalSet, s: Settings, home: Path, cache: Path | None, progress: b
     return idx
 
 
-def _run(q: Question, idx, systems, depth: int, embed_latency: bool, files: dict[str, str]) -> Outcome:
-    from index.chunker import clean
-
-    # the query vector, timed apart on the model itself (the cache may already hold it from a past run);
-    # every system below then finds it in the cache, so their latencies compare search alone
-    t = perf_counter()
-    if embed_latency:
-        idx.collection.embedder.inner.embed([clean(q.text)], "query")
-    ranks, ms, ours = [], [1000 * (perf_counter() - t) if embed_latency else None], []
-    idx.collection.embed_query(q.text)
+def score_question(q: Question, systems, depth: int, ask, files: dict[str, str], prepare=None) -> Outcome:
+    """One question through every system (`retrieve(question, k) -> list[Passage]`; the first is ours)
+    and our answerer (`ask(question) -> Answer`). `prepare(question)`: called first, returns the
+    milliseconds embedding the question took (None: not timed). `files`: decoded texts so far."""
+    ranks, answer_ranks, shown, ms, ours = [], [], [], [prepare(q.text) if prepare else None], []
     for system in systems:
         t = perf_counter()
         passages = system.retrieve(q.text, depth)
         ms.append(1000 * (perf_counter() - t))
         ranks.append(next((i for i, p in enumerate(passages, 1) if q.hit(p)), None))
-        ours = passages if system is idx else ours
+        answer_ranks.append(next((i for i, p in enumerate(passages, 1)
+                                  if q.hit(p) and contains_answer(p.text, q.answers)), None))
+        shown.append(len(passages[0].text) if passages else 0)
+        ours = passages if system is systems[0] else ours
     t = perf_counter()
     try:
-        ans = idx.ask(q.text)
+        ans = ask(q.text)
     except AssertionError as e:  # ask() refuses a quote that is not verbatim: count it as inexact
         ans = Answer(f"ERROR: {e}", q.lang, False)
         exact, n = 0, 1
@@ -148,7 +183,8 @@ def _run(q: Question, idx, systems, depth: int, embed_latency: bool, files: dict
     top = f"{ours[0].name} ({ours[0].lang})" if ours else "-"
     correct = (ans.answered and contains_answer(ans.text, q.answers)) if q.answerable else None
     return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
-                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms), q.answers)
+                   ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms), q.answers,
+                   tuple(answer_ranks), tuple(shown), sum(len(c.quote) for c in ans.citations))
 
 
 def _exact(c, files: dict[str, str]) -> bool:
@@ -170,17 +206,27 @@ def _groups(outcomes: list[Outcome]):
         yield "monolingual", lambda o: not o.crosslingual
 
 
-def _summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) -> Subset:
+def summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) -> Subset:
+    """The Subset of these outcomes: per system R@1, R@k, MRR, answer in top passage @1 / @k (over the
+    answerable questions with a gold answer) and the top passage's mean length; our answers."""
     ans = [o for o in outs if o.answerable]
     un = [o for o in outs if not o.answerable]
-    scores = tuple(Scores(s, *rank_metrics([o.ranks[i] for o in ans], k)) for i, s in enumerate(systems))
+    with_answer = [o for o in ans if o.expected and o.answer_ranks]
+    scores = []
+    for i, system in enumerate(systems):
+        a = [o.answer_ranks[i] for o in with_answer]
+        scores.append(Scores(system, *rank_metrics([o.ranks[i] for o in ans], k),
+                             a1=mean([r == 1 for r in a]), ak=mean([r is not None and r <= k for r in a]),
+                             top_chars=mean([o.shown_chars[i] for o in outs if o.shown_chars])))
     n_cites, exact = sum(o.citations for o in outs), sum(o.exact_citations for o in outs)
     chars = [c for o in outs for c in o.cited_chars]
-    return Subset(name, len(outs), len(ans), scores,
+    return Subset(name, len(outs), len(ans), tuple(scores),
                   answer_accuracy=mean([bool(o.correct) for o in ans]), answered=mean([o.answered for o in ans]),
-                  abstained=mean([not o.answered for o in un]), citations=n_cites,
-                  citation_exactness=exact / n_cites if n_cites else None, mean_cited_chars=mean(chars),
-                  top_in_question_lang=mean([o.top.endswith(f"({o.lang})") for o in outs]))
+                  abstained=mean([not o.answered for o in un]),
+                  citations=n_cites, citation_exactness=exact / n_cites if n_cites else None,
+                  mean_cited_chars=mean(chars),
+                  top_in_question_lang=mean([o.top.endswith(f"({o.lang})") for o in outs]),
+                  mean_quoted_chars=mean([o.quoted_chars for o in outs if o.answered]))
 
 
 def _slug(s: str) -> str:

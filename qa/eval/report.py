@@ -8,7 +8,8 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Outcome:
-    """One question: the rank of the first hit per system (None: not in the top 10), and our answer."""
+    """One question: per system, the rank of the first hit (None: not in the top 10), of the first
+    passage that shows a gold answer, and the length of its top passage; and our answer."""
     id: str
     question: str
     lang: str
@@ -24,6 +25,11 @@ class Outcome:
     cited_chars: tuple[int, ...]
     ms: tuple[float | None, ...]  # embedding the question (None: not timed), each system's retrieve, ask
     expected: tuple[str, ...] = ()  # the gold answers
+    # per system, aligned with Report.systems: the rank of the first passage that is a hit and whose
+    # text, as retrieve returned it, contains a gold answer (None: not in the top 10)
+    answer_ranks: tuple[int | None, ...] = ()
+    shown_chars: tuple[int, ...] = ()  # per system: characters of its top passage (0: none returned)
+    quoted_chars: int = 0  # our answer: the characters of its quotes, summed over its citations
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,9 @@ class Scores:
     r1: float | None  # None: no answerable question in the subset
     rk: float | None  # R@k, k = Report.k
     mrr: float | None  # MRR@10
+    a1: float | None = None  # a gold answer inside the top passage as shown (a hit, i.e. in the gold file)
+    ak: float | None = None  # ... inside one of the top k passages
+    top_chars: float | None = None  # mean characters of the top passage: what "shown" costs the reader
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,9 @@ class Subset:
     abstained: float | None = None  # share of unanswerable questions not answered
     citations: int = 0
     citation_exactness: float | None = None  # share of quotes found verbatim at their offsets
-    mean_cited_chars: float | None = None
+    mean_cited_chars: float | None = None  # characters of the passages our citations point into
     top_in_question_lang: float | None = None
+    mean_quoted_chars: float | None = None  # per answered question: the characters it quotes, all citations
 
     def score(self, system: str) -> Scores:
         return next(s for s in self.scores if s.system == system)
@@ -63,6 +73,7 @@ class Report:
     info: str
     seconds: float
     outcomes: tuple[Outcome, ...] = ()
+    split: str = "all"  # the questions asked: train | test | all (qa/eval/splits.py)
 
     def subset(self, name: str) -> Subset:
         for s in self.subsets:
@@ -78,7 +89,7 @@ class Report:
         """A report written by `qa eval --json`, e.g. to compare two runs."""
         d = json.loads(Path(path).read_text("utf-8"))
         subsets = tuple(Subset(**{**s, "scores": tuple(Scores(**x) for x in s["scores"])}) for s in d["subsets"])
-        tuples = ("ranks", "cited_chars", "ms", "expected")
+        tuples = ("ranks", "cited_chars", "ms", "expected", "answer_ranks", "shown_chars")
         outcomes = tuple(Outcome(**{**o, **{f: tuple(o[f]) for f in tuples if f in o}}) for o in d["outcomes"])
         return cls(**{**d, "systems": tuple(d["systems"]), "subsets": subsets, "outcomes": outcomes,
                       "latency_ms": tuple(tuple(x) for x in d["latency_ms"])})

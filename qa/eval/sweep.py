@@ -1,7 +1,7 @@
 """How the answer and fusion settings were chosen: each variant of the extractive answerer's and the
 fusion's settings (ExtractiveSettings, RetrievalSettings) run over the same indexes, in one process, on
 the seeds dev set, the Paris Call (both halves, and the English half alone: French questions answered
-from English text) and a fixed slice of PIAF.
+from English text) and a fixed slice of PIAF's train split (never its test split: qa/eval/splits.py).
 
     python -m qa.eval.sweep               # every table of README "Choosing the settings" (answers part)
     python -m qa.eval.sweep --piaf 1000   # a larger PIAF slice (default 500)
@@ -24,7 +24,7 @@ from ..answerers.extractive import ExtractiveAnswerer, ExtractiveSettings
 from ..config import Settings
 from .harness import _index, _slug
 from .metrics import contains_answer
-from .sets import default_workdir, load_set
+from .sets import HELD_OUT_BY_DEFAULT, default_workdir, load_set
 
 SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf")
 
@@ -50,7 +50,7 @@ def configured(idx, extractive: ExtractiveSettings, fusion: RetrievalSettings):
 
 
 def build(name: str, workdir: Path):
-    es = load_set(name, workdir)
+    es = load_set(name, workdir, split="train" if name in HELD_OUT_BY_DEFAULT else None)  # tune on train
     s = Settings.from_env()
     home = workdir / f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}-sweep"
     return es, _index(es, s, home, workdir / "cache", False, {})
