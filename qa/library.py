@@ -21,6 +21,7 @@ from index.report import Report
 from .api import Index
 
 NAME_CHARS = 120  # longest name an uploaded file is stored under
+MAX_UPLOAD_FILES = 100  # files one upload indexes; `qa index` has no such budget
 
 
 def safe_name(name: str) -> str:
@@ -51,7 +52,12 @@ def add_uploads(idx: Index, files, progress=None):
     staging.mkdir(parents=True, exist_ok=True)
     max_bytes = int(idx.settings.max_file_mb * 1e6)
     early, ready = Report(), []
-    for item in files or []:
+    files = list(files or [])
+    for item in files[MAX_UPLOAD_FILES:]:  # a budget per upload: the rest is reported, not silently dropped
+        original = item[1] if isinstance(item, (tuple, list)) else item
+        early.failed.append((safe_name(str(getattr(original, "name", original))),
+                             f"not indexed: an upload takes at most {MAX_UPLOAD_FILES} files; add the rest again"))
+    for item in files[:MAX_UPLOAD_FILES]:
         src, original = (item if isinstance(item, (tuple, list)) else (item, item))
         src = Path(src if isinstance(src, (str, os.PathLike)) else src.name)  # a path, or a tempfile object
         name = safe_name(str(original))

@@ -107,3 +107,16 @@ def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
         client.close()
     finally:
         demo.close()
+
+
+def test_an_upload_over_the_file_budget_reports_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr(library, "MAX_UPLOAD_FILES", 2)
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    files = []
+    for i in range(3):
+        f = tmp_path / f"note-{i}.md"
+        f.write_text(f"Note {i} : la gouvernance de l'Internet, réunion numéro {i} à Genève.\n", "utf-8")
+        files.append(str(f))
+    report = library.add_uploads(idx, files)
+    assert len(report.added) == 2 and [p for p, _ in report.failed] == ["note-2.md"]
+    assert "at most 2 files" in report.failed[0][1]
