@@ -186,20 +186,15 @@ class _Overlay:
     embedded Chroma (whose in-memory index does not see another process's writes until it is opened
     again, at the next start)."""
 
-    def __init__(self, ids: list[str], vectors):
-        self.ids, self.vectors = ids, vectors
+    def __init__(self, ids: list[str], vectors, store=None):
+        self.ids, self.vectors, self.store = ids, vectors, store
 
     def over(self, store):
-        if not self.ids:
-            return store
-        overlay = self
+        """`store` itself when there is nothing to add, else a store-like object that searches both."""
+        return _Overlay(self.ids, self.vectors, store) if self.ids else store
 
-        class Searchable:
-            def query(self, qvec, n):
-                sims = overlay.vectors @ qvec
-                mine = [(overlay.ids[i], float(sims[i])) for i in np.argsort(-sims)[:n]]
-                merged = dict(store.query(qvec, n))
-                merged.update(mine)
-                return sorted(merged.items(), key=lambda h: -h[1])[:n]
-
-        return Searchable()
+    def query(self, qvec, n):
+        sims = self.vectors @ qvec
+        merged = dict(self.store.query(qvec, n))
+        merged.update((self.ids[i], float(sims[i])) for i in np.argsort(-sims)[:n])
+        return sorted(merged.items(), key=lambda h: -h[1])[:n]

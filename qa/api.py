@@ -80,9 +80,9 @@ class Index:
     def remove(self, path: str | Path) -> int:
         """Remove one document's chunks; returns how many. Unknown paths raise ConfigError."""
         p = Path(path).expanduser()
-        indexed = {d.path for d in self.collection.documents()}
         as_given = os.path.abspath(p)  # a followed link is indexed under its own path, not its target's
-        return self.collection.remove(as_given if as_given in indexed else str(p.resolve()))
+        known = self.collection.catalog.document(as_given) is not None
+        return self.collection.remove(as_given if known else str(p.resolve()))
 
     def documents(self):
         return self.collection.documents()
@@ -136,10 +136,8 @@ class Index:
         """
         q = self._question(question)
         lang, note = _language(q)
-        rewrite = getattr(self.answerer, "rewrite", None)
-        if rewrite is not None and history:
-            # an answerer that can (the llm one) rewrites a follow-up into a standalone question to search
-            return self._answer(q, self._searched(rewrite(q, history), q), lang, note, history)
+        if self._rewrites(history):
+            return self._answer(q, self._rewritten(q, history), lang, note, history)
         ans = self._answer(q, q, lang, note, history)
         prev = _last_user_turn(history, self.settings.max_question_chars)
         if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS:
@@ -158,8 +156,7 @@ class Index:
         if not hasattr(self.answerer, "stream"):
             yield self.ask(question, history)
             return
-        rewrite = getattr(self.answerer, "rewrite", None)
-        search_q = self._searched(rewrite(q, history), q) if rewrite is not None and history else q
+        search_q = self._rewritten(q, history) if self._rewrites(history) else q
         qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
         sources = Sources()
         for item in self.answerer.stream(Query(q, search_q, lang, note, qvec), passages, sources, history or ()):
@@ -167,10 +164,14 @@ class Index:
                 verify(item, sources)
             yield item
 
-    def _searched(self, rewritten: str, q: str) -> str:
-        """A rewritten question, checked as a question is; the question as asked if it fails the check."""
+    def _rewrites(self, history) -> bool:
+        """Does the answerer (the llm one) rewrite a follow-up into a standalone question to search?"""
+        return bool(history) and hasattr(self.answerer, "rewrite")
+
+    def _rewritten(self, q: str, history) -> str:
+        """The answerer's standalone question, checked as a question is; `q` as asked if it fails the check."""
         try:
-            return self._question(rewritten)
+            return self._question(self.answerer.rewrite(q, history))
         except QuestionError:
             return q
 
