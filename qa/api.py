@@ -128,6 +128,20 @@ class Index:
         lang = detect(q)
         return self.collection.search(q, lang if lang in SUPPORTED else "en", k, self.retrieval)[1]
 
+    def as_retriever(self, k: int | None = None):
+        """This index's `retrieve` as a llama-index retriever (`qa.llamaindex.QARetriever`), for your own
+        llama-index pipelines: nodes of our passages (verbatim text; metadata source, file_name, lang,
+        start, end, line_start, line_end, where, title when known), scored, best first.
+
+            >>> from llama_index.core.query_engine import RetrieverQueryEngine
+            >>> engine = RetrieverQueryEngine.from_args(idx.as_retriever(k=3), llm=my_llm)
+        """
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
+            raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
+        from .llamaindex import QARetriever  # llama-index is loaded only for this
+
+        return QARetriever(self, k)
+
     def ask(self, question: str, history=None) -> Answer:
         """A cited answer whose every quote is verbatim in its file, checked before it is returned.
 
