@@ -15,6 +15,7 @@ from index import offline  # noqa: F401  (offline, no telemetry, Gradio's event 
 
 import gradio as gr  # noqa: E402,I001
 
+import qa
 from index.loader import SUFFIXES, formats
 from qa.api import Index, default_index
 from qa.build import Build
@@ -32,6 +33,7 @@ SOURCES_EMPTY = "<div class='qa-meta'>Citations appear here: click one to see th
 NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
               "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
 DOC_HEADERS = ["File", "Languages", "Chunks", "Indexed"]
+PAGE_JS = (Path(qa.__file__).parent / "page.js").read_text("utf-8")  # [n] links, each answer's sources
 
 
 def create_app(index_factory=default_index, build: Build | None = None) -> gr.Blocks:
@@ -47,25 +49,29 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             time.sleep(0.3)
         yield build.status()
 
-    def respond(message: str, history: list):
+    def respond(message: str, history: list, turns: list):
         history = list(history or [])
         if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
-            return history, gr.update(), ""
+            return history, gr.update(), gr.update(), ""
+        turns = _aligned(turns, history)
         try:
             ans = build.wait().ask(message, history=history)
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
-            history += ([{"role": "user", "content": shown}] if shown.strip() else [])
-            history += [{"role": "assistant", "content": f"⚠️ {e}"}]
-            return history, SOURCES_EMPTY, ""
+            history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
+            turns = turns + [{"lang": "en", "html": SOURCES_EMPTY}]
+            return history, turns, sources_panel(turns), ""
         text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
         if not ans.answered and ans.related:
             text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
                              else "Maybe related passages are shown on the right.")
         history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
         if not ans.citations and not ans.related:
-            return history, NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"], ""
-        return history, answer_html(ans, with_answer=False), ""
+            shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
+        else:
+            shown = answer_html(ans, with_answer=False, key=f"{len(turns)}-")
+        turns = turns + [{"lang": ans.lang, "html": shown}]
+        return history, turns, sources_panel(turns), ""
 
     def ask_json(question: str) -> dict:
         """The cited answer as JSON (for gradio_client and other programs)."""
@@ -113,7 +119,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
+                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat", buttons=["copy", "copy_all"])
                         box = gr.Textbox(label="Your question / Votre question", show_label=False,
                                          placeholder="Ask a question… / Posez une question…",
                                          elem_id="question", submit_btn=True)
@@ -121,7 +127,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         new = gr.Button("New conversation", elem_id="new-conversation")
                     with gr.Column(scale=2):
                         gr.Markdown("### Sources")
-                        sources = gr.HTML(SOURCES_EMPTY, elem_id="sources")
+                        sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=PAGE_JS,
+                                          html_template='<div aria-live="polite">${value}</div>')
             with gr.Tab("Documents", id="documents"):
                 files = gr.File(label=f"Add documents ({formats()}): drop files here", file_count="multiple",
                                 file_types=sorted(SUFFIXES), type="filepath", elem_id="upload")
@@ -132,14 +139,34 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                     chosen = gr.Dropdown(label="Indexed document", choices=doc_choices(), elem_id="remove-choice",
                                          allow_custom_value=True)  # programs name a document the list shows
                     remove = gr.Button("Remove from the index", variant="stop", elem_id="remove")
-        box.submit(respond, [box, chat], [chat, sources, box], api_name="chat")
-        new.click(lambda: ([], SOURCES_EMPTY, ""), None, [chat, sources, box], api_name=False)
+        turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
+        box.submit(respond, [box, chat, turns], [chat, turns, sources, box], api_name="chat")
+        new.click(lambda: ([], [], SOURCES_EMPTY, ""), None, [chat, turns, sources, box], api_name=False)
+        chat.clear(lambda: ([], SOURCES_EMPTY), None, [turns, sources], api_name=False)  # its bin icon
         gr.api(ask_json, api_name="ask")
         files.upload(upload, files, [outcome, table, chosen, status], api_name="upload").then(
             lambda: None, None, files, api_name=False)
         remove.click(delete, chosen, [outcome, table, chosen, status], api_name="remove")
         demo.load(load, None, status, api_name=False).then(refresh, None, [table, chosen, status], api_name=False)
     return demo
+
+
+def sources_panel(turns: list[dict]) -> str:
+    """Every answer's sources, each in its own section (the page shows one: the last answer's, or the
+    one whose answer or [n] was clicked; qa/page.js)."""
+    if not turns:
+        return SOURCES_EMPTY
+    last = len(turns) - 1
+    return "".join(f'<section class="qa-turn" data-turn="{i}" data-lang="{t["lang"]}" lang="{t["lang"]}"'
+                   f'{"" if i == last else " hidden"}>{t["html"]}</section>' for i, t in enumerate(turns))
+
+
+def _aligned(turns, history) -> list[dict]:
+    """One turn per assistant message of `history` (a program calling /chat sends its history only)."""
+    turns = list(turns or [])
+    answers = sum(1 for m in history if isinstance(m, dict) and m.get("role") == "assistant")
+    missing = answers - len(turns)
+    return [{"lang": "en", "html": SOURCES_EMPTY}] * missing + turns if missing > 0 else turns[-answers:] if answers else []
 
 
 def _shorten(s: str, n: int) -> str:

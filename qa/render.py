@@ -24,14 +24,18 @@ CSS = """
 .qa-context { white-space: pre-wrap; font-family: ui-serif, Georgia, serif; line-height: 1.45; padding: .4em 0; }
 .qa-context mark { background: #ffe58a; color: #1a1a1a; padding: 0 .1em; }
 .qa-dim { color: var(--body-text-color-subdued, #595959); }
+.qa-ref { font: inherit; color: var(--link-text-color, #1d4ed8); background: none; border: 0; padding: 0 .1em;
+          cursor: pointer; text-decoration: underline; }
+.qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
+#chat .qa-selected { outline: 2px solid var(--color-accent, #2563eb); outline-offset: 2px; }
 </style>
 """
 CONTEXT_CHARS = 300  # shown before and after the passage, from the same file
 
 
-def citation_html(c: Citation, open_: bool = False, sources: Sources | None = None) -> str:
+def citation_html(c: Citation, open_: bool = False, sources: Sources | None = None, key: str = "") -> str:
     """A citation card: the quote highlighted in its passage, with some of the file around it (the
-    passage alone when the file moved or changed since indexing)."""
+    passage alone when the file moved or changed since indexing). Its id is ``cite-<key><n>``."""
     p = c.passage
     text = (sources or Sources()).text(p.source)
     if text is None or text[c.start : c.end] != c.quote:
@@ -45,7 +49,7 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
                 f"{html.escape(text[c.end:hi])}"
                 f'<span class="qa-dim">{html.escape(text[hi:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
-    return (f'<details class="qa-cite" id="cite-{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
+    return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
             f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
 
@@ -64,14 +68,15 @@ def passage_html(p: Passage) -> str:
             f'{html.escape(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 
-def answer_html(a: Answer, with_answer: bool = True, sources: Sources | None = None) -> str:
+def answer_html(a: Answer, with_answer: bool = True, sources: Sources | None = None, key: str = "") -> str:
+    """The answer (unless not `with_answer`) and its citation cards, ids ``cite-<key><n>``."""
     parts = [CSS]
     if a.note:
         parts.append(f'<div class="qa-note">{html.escape(a.note)}</div>')
     if with_answer:
         parts.append(f'<div class="qa-answer">{_linked(a.text)}</div>')
     sources = sources or Sources()
-    parts += [citation_html(c, open_=(i == 0), sources=sources) for i, c in enumerate(a.citations)]
+    parts += [citation_html(c, open_=(i == 0), sources=sources, key=key) for i, c in enumerate(a.citations)]
     if a.related:
         label = "Peut-être en rapport :" if a.lang == "fr" else "Maybe related:"
         parts.append(f"<div class='qa-meta'>{label}</div>")

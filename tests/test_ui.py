@@ -183,7 +183,7 @@ def test_chat_endpoint_explains_a_bad_question(client, question, says):
     assert history[-1]["role"] == "assistant"
     assert reply.startswith("⚠️") and says in reply, reply
     assert "Traceback" not in reply
-    assert sources == app.SOURCES_EMPTY and box == ""
+    assert app.SOURCES_EMPTY in sources and box == ""
     assert all(_text(m).strip() for m in history), "no empty chat bubble for an empty question"
     assert max(len(_text(m)) for m in history) <= 1_000, "a refused 100 KB question is not echoed whole"
 
@@ -265,3 +265,54 @@ def test_page_answers_an_example_question(page):
     card = page.locator("#sources details.qa-cite").first
     expect(card).to_contain_text(SEED_004)
     expect(card.locator("mark").first).to_contain_text("Nitin Desai")
+
+
+# Questions the extractive answerer answers with two quotes (the first one that still does is used)
+TWO_QUOTES = [
+    "Which two working groups was Kofi Annan expected to set up?",
+    "Which expenses are not covered by the invitation to the Hammamet meeting?",
+    "How did the Tunisian authorities respond to the civil society conditions?",
+    "Quel rôle l'UIT attribue-t-elle à la Phase II du SMSI ?",
+    "Par quel moyen la consultation du groupe de travail devrait-elle se faire ?",
+]
+
+
+@pytest.mark.browser
+def test_page_a_citation_marker_opens_its_card(page, seeds_idx):
+    from playwright.sync_api import expect
+
+    question = next((q for q in TWO_QUOTES if len(seeds_idx.ask(q).citations) >= 2), None)
+    assert question, "no question of TWO_QUOTES is answered with two quotes any more: pick another"
+    expected = seeds_idx.ask(question)
+    bot = _ask_on_page(page, question)
+    card = page.locator("#sources .qa-turn:visible details.qa-cite").nth(1)
+    expect(card).not_to_have_attribute("open", "")  # the first card is open, the second closed
+    marker = bot.get_by_role("button", name="Source 2")  # [2] is a button with an accessible name
+    expect(marker).to_have_text("[2]")
+    marker.click()
+    expect(card).to_have_attribute("open", "")
+    expect(card).to_be_in_viewport()
+    mark = card.locator("mark").first
+    expect(mark).to_be_visible()
+    assert " ".join(mark.inner_text().split()) == " ".join(expected.citations[1].quote.split())
+
+
+@pytest.mark.browser
+def test_page_each_answer_keeps_its_own_sources(page):
+    from playwright.sync_api import expect
+
+    _ask_on_page(page, PREPCOM_EN)
+    _ask_on_page(page, "Quand le Groupe de travail a-t-il été constitué ?")
+    first, second = (page.locator('#chat [data-testid="bot"]').nth(i) for i in (0, 1))
+    shown = page.locator("#sources .qa-turn:visible")
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text(SEED_004)  # the latest answer's sources
+    expect(first).to_have_attribute("lang", "en")
+    expect(second).to_have_attribute("lang", "fr")
+    first.click()  # an earlier answer shows its sources again
+    expect(shown).to_contain_text(SEED_000)
+    expect(shown).not_to_contain_text(SEED_004)
+    expect(shown.locator("mark").first).to_contain_text("1st Prepcom of Phase II")
+    second.get_by_role("button", name="Source 1").click()  # and its [1] brings back the second's
+    expect(shown).to_contain_text(SEED_004)
+    expect(shown.locator("details.qa-cite").first).to_have_attribute("open", "")

@@ -1,0 +1,71 @@
+// The page's behaviour in the browser (run once, by the Sources panel's js_on_load): every [n] in an
+// answer becomes a button that shows that answer's sources and opens card n; clicking an answer shows
+// its own sources again; each answer gets the lang attribute of its language.
+if (!window.__qaPage) {
+  window.__qaPage = true;
+  const bots = () => [...document.querySelectorAll('#chat [data-testid="bot"]')];
+  const groups = () => [...document.querySelectorAll('#sources .qa-turn')];
+
+  function show(k, n) {
+    const all = groups();
+    if (!all.some(g => +g.dataset.turn === k)) return;
+    all.forEach(g => { g.hidden = +g.dataset.turn !== k; });
+    bots().forEach((b, i) => b.classList.toggle('qa-selected', i === k));
+    if (!n) return;
+    const card = document.getElementById(`cite-${k}-${n}`);
+    if (!card) return;
+    card.open = true;
+    card.scrollIntoView({block: 'start', behavior: 'smooth'});
+    card.querySelector('summary').focus({preventScroll: true});
+  }
+
+  function decorate() {
+    const byTurn = new Map(groups().map(g => [+g.dataset.turn, g]));
+    bots().forEach((b, i) => {
+      const g = byTurn.get(i);
+      if (g && g.dataset.lang && b.getAttribute('lang') !== g.dataset.lang) b.setAttribute('lang', g.dataset.lang);
+      if (!g || !g.querySelector('.qa-cite[id]')) return;  // nothing to link to
+      const walker = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);
+      const hits = [];
+      while (walker.nextNode()) {
+        const t = walker.currentNode;
+        if (/\[\d+\]/.test(t.nodeValue) && !t.parentElement.closest('.qa-ref, button, code')) hits.push(t);
+      }
+      for (const t of hits) {
+        const frag = document.createDocumentFragment();
+        let last = 0;
+        for (const m of t.nodeValue.matchAll(/\[(\d+)\]/g)) {
+          if (!document.getElementById(`cite-${i}-${m[1]}`)) continue;
+          frag.append(t.nodeValue.slice(last, m.index));
+          const btn = document.createElement('button');
+          btn.type = 'button';
+          btn.className = 'qa-ref';
+          btn.dataset.n = m[1];
+          btn.textContent = m[0];
+          btn.setAttribute('aria-label', `${g.dataset.sourceLabel || 'Source'} ${m[1]}`);
+          frag.append(btn);
+          last = m.index + m[0].length;
+        }
+        if (last === 0) continue;
+        frag.append(t.nodeValue.slice(last));
+        t.replaceWith(frag);
+      }
+    });
+  }
+
+  let pending = false;
+  new MutationObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; decorate(); });
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+
+  document.addEventListener('click', e => {
+    const ref = e.target.closest('.qa-ref');
+    const bot = e.target.closest('#chat [data-testid="bot"]');
+    if (!bot) return;
+    const k = bots().indexOf(bot);
+    if (ref) { e.preventDefault(); e.stopPropagation(); show(k, ref.dataset.n); }
+    else if (!e.target.closest('button, a')) show(k);
+  }, true);
+}
