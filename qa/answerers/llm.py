@@ -23,6 +23,8 @@ evidence), and answers instead, with a note, when the model is down, slow, or no
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -90,8 +92,17 @@ class LLMSettings:
     similarity: float = SIMILARITY  # a quote this close to part of a sentence is replaced by it (locate)
 
 
+# what `LLMAnswerer.tally` counts: the model's claims by how their quote was found (locate's `how`) or
+# that it was dropped; and the answers: the model asked, the answer its claims or the extractive one
+CLAIM_KINDS = ("verbatim", "folded", "replaced", "dropped")
+ANSWER_KINDS = ("asked", "by model", "fell back")
+
+
 class LLMAnswerer(Answerer):
-    """Claims written by a language model, each kept only with a quote verbatim in its file."""
+    """Claims written by a language model, each kept only with a quote verbatim in its file.
+
+    `tally` counts, over the answerer's life, the model's claims by what became of their quote
+    (CLAIM_KINDS) and the answers (ANSWER_KINDS): `qa eval --answerer llm` reports them."""
 
     name = "llm"
 
@@ -101,6 +112,8 @@ class LLMAnswerer(Answerer):
         self.client = client
         self.settings = settings
         self.extractive = ExtractiveAnswerer(collection, threshold)
+        self.tally: Counter[str] = Counter()
+        self._tally_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, collection, settings) -> "LLMAnswerer":
@@ -120,6 +133,7 @@ class LLMAnswerer(Answerer):
         ext = self._floor(query, passages, sources)
         if not ext.answered:  # the documents do not say: no model call
             return ext
+        self._count(asked=1)
         try:
             raw = self.client.chat(self.messages(query, passages, history), self._schema(passages), self.settings.max_tokens)
         except LLMError as e:
@@ -132,6 +146,7 @@ class LLMAnswerer(Answerer):
         ext = self._floor(query, passages, sources)
         if ext.answered:
             raw, shown = [], ""
+            self._count(asked=1)
             try:
                 for delta in self.client.stream(self.messages(query, passages, history), self._schema(passages),
                                                 self.settings.max_tokens):
@@ -191,6 +206,7 @@ class LLMAnswerer(Answerer):
         claims = claims_from(raw)
         kept, dropped = check_claims(claims, passages[: self.settings.passages], sources, self.settings.similarity)
         why = tuple(dropped)
+        self._count(dropped=len(why), **Counter(at.how for _, _, at in kept))
         if not kept:
             reason = "; ".join(dict.fromkeys(why)) if why else "it gave no claim"
             return replace(self._fallback(ext, "unverified", reason), dropped=len(why), dropped_why=why)
@@ -205,6 +221,7 @@ class LLMAnswerer(Answerer):
                 cites.append(Citation(spans[key], text[start:end], passage, start, end))
             pieces.append(f"{_shown(claim, cites[spans[key] - 1].quote, lang)} [{spans[key]}]")
         msg = MESSAGES[lang]
+        self._count(**{"by model": 1})
         return Answer(msg["lead"] + " ".join(dict.fromkeys(pieces)), lang, True, cites, [], query.note,
                       self.name, dropped=len(why), dropped_why=why, searched=query.search)
 
@@ -215,7 +232,12 @@ class LLMAnswerer(Answerer):
         ext = self.extractive.answer(query, passages, sources)
         return replace(ext, answerer=self.name, searched=query.search)
 
+    def _count(self, **counts: int) -> None:
+        with self._tally_lock:
+            self.tally.update(counts)
+
     def _fallback(self, ext: Answer, kind: str, why: str) -> Answer:
+        self._count(**{"fell back": 1})
         note = NOTES["fr" if ext.lang == "fr" else "en"][kind].format(why=why)
         return replace(ext, note=f"{ext.note} {note}".strip())
 

@@ -10,7 +10,8 @@ from .sets import HELD_OUT_BY_DEFAULT, SETS, SPLITS, default_workdir
 
 
 def cmd_eval(args) -> int:
-    overrides = {"chunk_chars": args.chunk_chars, "abstain_below": args.abstain_below}
+    overrides = {"chunk_chars": args.chunk_chars, "abstain_below": args.abstain_below, "answerer": args.answerer,
+                 "llm_url": args.llm_url, "llm_model": args.llm_model, "llm_timeout": args.llm_timeout}
     report = evaluate(args.set, k=args.k, embedder=args.embedder, limit=args.limit, baselines=args.baselines,
                       workdir=args.workdir, cache=args.cache, home=args.home, docs=args.docs or (), full=args.full,
                       split=args.split, progress=True,
@@ -57,5 +58,10 @@ def add_parser(sub) -> None:
     s.add_argument("--docs", nargs="+", metavar="PATH", help="the documents a questions .jsonl is about")
     s.add_argument("--chunk-chars", type=int, default=None, help="override QA_CHUNK_CHARS for this run")
     s.add_argument("--abstain-below", type=float, default=None, help="override QA_ABSTAIN_BELOW for this run")
+    s.add_argument("--answerer", default=None, help="extractive | llm: who writes our answers (default QA_ANSWERER); "
+                                                   "llm also reports what became of the model's quotes")
+    s.add_argument("--llm-url", default=None, help="the OpenAI-compatible server for --answerer llm (default QA_LLM_URL)")
+    s.add_argument("--llm-model", default=None, help="the model name sent to it (default QA_LLM_MODEL)")
+    s.add_argument("--llm-timeout", type=float, default=None, help="seconds per answer (default QA_LLM_TIMEOUT)")
     s.add_argument("--misses", action="store_true", help="list the questions we get wrong")
     s.set_defaults(fn=cmd_eval)

@@ -37,6 +37,8 @@ Paris Call), lenient for two-part answers; latencies are wall-clock on whatever 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
 
@@ -115,7 +117,8 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
         idx.collection.embed_query(text)
         return ms
 
-    outcomes = [score_question(q, systems, max(k, DEPTH), idx.ask, files, prepare)
+    model = _model_tally(idx.answerer)
+    outcomes = [model(score_question(q, systems, max(k, DEPTH), idx.ask, files, prepare))
                 for q in progress_bar(questions, progress, f"{es.name} questions")]
     subsets = [summarise(n, [o for o in outcomes if f(o)], names, k) for n, f in _groups(outcomes)]
     latency = []
@@ -128,6 +131,8 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
         asked += " [" + "; ".join(x for x in (es.note, f"the first {limit}" if limit else "") if x) + "]"
     info = (f"{asked} over {len(idx.documents())} documents, {len(idx)} chunks; embedder {s.embedder}, chunk_chars "
             f"{s.chunk_chars}, abstain_below {s.abstain_below}; index ready in {built:.0f} s")
+    if idx.answerer.name != "extractive":
+        info += f"; answerer {idx.answerer!r}"
     return Report(es.name, s.embedder, k, names, tuple(subsets), tuple(latency), info, perf_counter() - t0,
                   tuple(outcomes), es.split)
 
@@ -187,6 +192,28 @@ def score_question(q: Question, systems, depth: int, ask, files: dict[str, str],
                    tuple(answer_ranks), tuple(shown), sum(len(c.quote) for c in ans.citations))
 
 
+def _model_tally(answerer):
+    """A function that sets, on the Outcome of the question just asked, what the answerer's model did
+    (the llm answerer's `tally` since the question before); the Outcome unchanged for an answerer
+    without a model."""
+    tally = getattr(answerer, "tally", None)
+    if tally is None:
+        return lambda outcome: outcome
+    from ..answerers.llm import CLAIM_KINDS
+
+    seen = Counter(tally)
+
+    def set_on(outcome: Outcome) -> Outcome:
+        now = Counter(tally)
+        new = {k: now[k] - seen[k] for k in now}
+        seen.clear()
+        seen.update(now)
+        by_model = None if not new.get("asked") else bool(new.get("by model"))
+        return replace(outcome, claims=tuple(new.get(k, 0) for k in CLAIM_KINDS), by_model=by_model)
+
+    return set_on
+
+
 def _exact(c, files: dict[str, str]) -> bool:
     """The quote is the source file's text at its offsets (decoded here, independently of the loader;
     utf-8-sig because the loader drops a BOM before counting offsets). `files`: decoded texts so far."""
@@ -220,13 +247,16 @@ def summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) 
                              top_chars=mean([o.shown_chars[i] for o in outs if o.shown_chars])))
     n_cites, exact = sum(o.citations for o in outs), sum(o.exact_citations for o in outs)
     chars = [c for o in outs for c in o.cited_chars]
+    claims = tuple(int(x) for x in np.sum([o.claims for o in outs if o.claims], axis=0)) if any(o.claims for o in outs) else ()
+    asked = [o for o in outs if o.by_model is not None]
     return Subset(name, len(outs), len(ans), tuple(scores),
                   answer_accuracy=mean([bool(o.correct) for o in ans]), answered=mean([o.answered for o in ans]),
                   abstained=mean([not o.answered for o in un]),
                   citations=n_cites, citation_exactness=exact / n_cites if n_cites else None,
                   mean_cited_chars=mean(chars),
                   top_in_question_lang=mean([o.top.endswith(f"({o.lang})") for o in outs]),
-                  mean_quoted_chars=mean([o.quoted_chars for o in outs if o.answered]))
+                  mean_quoted_chars=mean([o.quoted_chars for o in outs if o.answered]),
+                  claims=claims, model_asked=len(asked), by_model=sum(bool(o.by_model) for o in asked))
 
 
 def _slug(s: str) -> str:

@@ -42,6 +42,18 @@ def format_report(r: Report) -> str:
         lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
                      "abstained: of the unanswerable; cited chars: the passages cited, each; quoted chars: what an "
                      "answer quotes, all its citations")
+    if any(s.claims for s in r.subsets):
+        lines += ["", f"{'model claims':<14}{'asked':>6}{'by model':>10}{'claims':>8}{'verbatim':>10}{'folded':>8}"
+                      f"{'replaced':>10}{'dropped':>9}"]
+        for s in r.subsets:
+            n = sum(s.claims) if s.claims else 0
+            share = lambda i: _f(s.claims[i] / n if n else None)  # noqa: E731
+            lines.append(f"{s.name:<14}{s.model_asked:>6}{s.by_model:>10}{n:>8}{share(0):>10}{share(1):>8}"
+                         f"{share(2):>10}{share(3):>9}")
+        lines.append("  asked: questions the model was asked (those the documents answer); by model: answers made of "
+                     "its claims (the others: the extractive answer, with a note); claims: what it claimed, by what "
+                     "became of the quote: verbatim in its passage, located after folding case/accents/quotes/"
+                     "whitespace, replaced by the passage's sentence it paraphrases, or dropped")
     if r.latency_ms:
         lines += ["", "latency per question (ms): "
                   + "; ".join(f"{what} p50 {a:.0f} p95 {b:.0f}" for what, a, b in r.latency_ms)]

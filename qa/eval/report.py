@@ -30,6 +30,10 @@ class Outcome:
     answer_ranks: tuple[int | None, ...] = ()
     shown_chars: tuple[int, ...] = ()  # per system: characters of its top passage (0: none returned)
     quoted_chars: int = 0  # our answer: the characters of its quotes, summed over its citations
+    # an answerer with a model (llm): its claims by what became of their quote, as counted in
+    # qa.answerers.llm.CLAIM_KINDS (verbatim, folded, replaced, dropped); () without a model
+    claims: tuple[int, ...] = ()
+    by_model: bool | None = None  # None: the model was not asked; True: the answer is its claims; False: the extractive one
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class Subset:
     mean_cited_chars: float | None = None  # characters of the passages our citations point into
     top_in_question_lang: float | None = None
     mean_quoted_chars: float | None = None  # per answered question: the characters it quotes, all citations
+    claims: tuple[int, ...] = ()  # a model's claims, summed: verbatim, folded, replaced, dropped (Outcome.claims)
+    model_asked: int = 0  # questions the model was asked (the extractive floor answered them)
+    by_model: int = 0  # ... whose answer is the model's claims (the others: the extractive answer, with a note)
 
     def score(self, system: str) -> Scores:
         return next(s for s in self.scores if s.system == system)
@@ -88,8 +95,9 @@ class Report:
     def load(cls, path: str | Path) -> "Report":
         """A report written by `qa eval --json`, e.g. to compare two runs."""
         d = json.loads(Path(path).read_text("utf-8"))
-        subsets = tuple(Subset(**{**s, "scores": tuple(Scores(**x) for x in s["scores"])}) for s in d["subsets"])
-        tuples = ("ranks", "cited_chars", "ms", "expected", "answer_ranks", "shown_chars")
+        subsets = tuple(Subset(**{**s, "scores": tuple(Scores(**x) for x in s["scores"]),
+                                  "claims": tuple(s.get("claims", ()))}) for s in d["subsets"])
+        tuples = ("ranks", "cited_chars", "ms", "expected", "answer_ranks", "shown_chars", "claims")
         outcomes = tuple(Outcome(**{**o, **{f: tuple(o[f]) for f in tuples if f in o}}) for o in d["outcomes"])
         return cls(**{**d, "systems": tuple(d["systems"]), "subsets": subsets, "outcomes": outcomes,
                       "latency_ms": tuple(tuple(x) for x in d["latency_ms"])})
