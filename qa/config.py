@@ -44,6 +44,8 @@ class Settings:
     llm_model: str = _setting("", "model name sent to QA_LLM_URL (empty: the server's own; hosted APIs need one)")
     llm_api_key: str = field(default="", repr=False, metadata={"help": "API key for QA_LLM_URL, sent as a Bearer token; never shown"})
     llm_timeout: float = _setting(60.0, "seconds to wait for the model's answer before answering without it")
+    llm_gguf: str = _setting("", "a local GGUF model file for QA_ANSWERER=llm, served in this process on 127.0.0.1 (pip install '.[llm]'); instead of QA_LLM_URL")
+    llm_threads: int = _setting(0, "threads for QA_LLM_GGUF's model (0: the cores free at start, one left to the rest; 1 on 2 cores)")
     host: str = _setting("127.0.0.1", "address the web UI binds to")
     port: int = _setting(7860, "port of the web UI")
 
@@ -59,6 +61,8 @@ class Settings:
             raise ConfigError(f"QA_CHROMA_URL must start with http:// or https://. Currently, it is {self.chroma_url!r}")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise ConfigError(f"QA_LLM_URL must start with http:// or https://. Currently, it is {self.llm_url!r}")
+        if self.llm_threads < 0:
+            raise ConfigError(f"llm_threads must be 0 (chosen from the free cores) or more. Currently, llm_threads is {self.llm_threads}")
         if self.llm_timeout <= 0:
             raise ConfigError(f"llm_timeout must be more than 0. Currently, llm_timeout is {self.llm_timeout}")
 

@@ -117,12 +117,19 @@ class LLMAnswerer(Answerer):
 
     @classmethod
     def from_settings(cls, collection, settings) -> "LLMAnswerer":
-        url = getattr(settings, "llm_url", "")
+        """The model at QA_LLM_URL, or the GGUF file QA_LLM_GGUF served in this process (llm_local)."""
+        url, key, gguf = getattr(settings, "llm_url", ""), getattr(settings, "llm_api_key", ""), getattr(settings, "llm_gguf", "")
+        if url and gguf:
+            raise ConfigError(f"set QA_LLM_URL or QA_LLM_GGUF, not both: QA_LLM_URL is {url!r}, QA_LLM_GGUF is {gguf!r}")
+        if gguf:
+            from .llm_local import serve
+
+            local = serve(gguf, int(getattr(settings, "llm_threads", 0)))
+            url, key = local.url, local.api_key
         if not url:
-            raise ConfigError("the llm answerer needs a model server: set QA_LLM_URL (e.g. http://127.0.0.1:8080, "
-                              "any OpenAI-compatible /v1/chat/completions)")
-        client = ChatClient(url, getattr(settings, "llm_model", ""), getattr(settings, "llm_api_key", ""),
-                            float(getattr(settings, "llm_timeout", 60.0)))
+            raise ConfigError("the llm answerer needs a model: set QA_LLM_URL (e.g. http://127.0.0.1:8080, any "
+                              "OpenAI-compatible /v1/chat/completions) or QA_LLM_GGUF (a local .gguf file)")
+        client = ChatClient(url, getattr(settings, "llm_model", ""), key, float(getattr(settings, "llm_timeout", 60.0)))
         return cls(collection, client, None if settings.abstain_below < 0 else settings.abstain_below)
 
     def __repr__(self) -> str:
