@@ -208,3 +208,19 @@ class Catalog:
     def count_chunks(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+
+def has_documents(path: Path) -> bool:
+    """Does the catalog file at ``path`` list a document? Read-only, without opening it as a Catalog
+    (no schema written, no migration): ``index.collection.folder_embedder`` asks which embedder built
+    a data folder."""
+    if not path.exists():
+        return False
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=60)
+        try:
+            return db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:  # not a catalog (yet): nothing was indexed with it
+        return False

@@ -19,9 +19,9 @@ import numpy as np
 from . import bm25 as bm25mod
 from . import ingest
 from . import lang as langid
-from .catalog import Catalog, DocRow
+from .catalog import Catalog, DocRow, has_documents
 from .chunker import clean
-from .embedders import CachedEmbedder, get_embedder
+from .embedders import AUTO, E5_ENGINES, CachedEmbedder, default_name, get_embedder
 from .errors import BusyError, ConfigError
 from .report import Report
 from .retrieval import DEFAULT, RetrievalSettings, passage, search
@@ -39,7 +39,7 @@ class Collection:
         home.mkdir(parents=True, exist_ok=True)
         cache = Path(cache).expanduser() if cache else home / "cache"
         self.home = home
-        self.embedder = CachedEmbedder(get_embedder(embedder), cache / "embeddings.sqlite")
+        self.embedder = CachedEmbedder(get_embedder(folder_embedder(home, embedder)), cache / "embeddings.sqlite")
         self.catalog = Catalog(home / f"catalog-{embedder_slug(self.embedder.name)}.sqlite")
         self.store = VectorStore(home / "chroma", self.embedder.name, chroma_url)
         self._lock = threading.RLock()  # held only to swap in a new state (rows, BM25): questions never wait long
@@ -179,6 +179,21 @@ class Collection:
     def knows(self, term: str) -> bool:
         """Does any indexed passage contain this BM25 term?"""
         return self.bm25.knows(term)
+
+
+def folder_embedder(home: Path, embedder: str) -> str:
+    """The embedder to open a data folder with. A name is kept as it is; "auto" (the default setting) is
+    the e5 engine that indexed documents here, e5-small-int8 first, else the default (e5-small-int8,
+    or e5-small where onnxruntime cannot load). A folder indexed before e5-small-int8 was the default
+    keeps e5-small; ``QA_EMBEDDER=e5-small-int8 qa index ...`` builds the int8 index beside it, which
+    "auto" opens from then on."""
+    if embedder != AUTO:
+        return embedder
+    for name in E5_ENGINES:  # each embedder's catalog is its own file (Collection.__init__)
+        path = Path(home) / f"catalog-{embedder_slug(name)}.sqlite"
+        if has_documents(path):
+            return name
+    return default_name()
 
 
 class _Overlay:

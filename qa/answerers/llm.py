@@ -37,7 +37,7 @@ from ..types import Answer, Citation
 from .base import MESSAGES, Answerer, Query, verify
 from .extractive import ExtractiveAnswerer
 from .llm_client import ChatClient, LLMError, loads_lenient
-from .locate import SIMILARITY, Claim, check_claims, claims_from, streamed_text, words
+from .locate import SIMILARITY, WHY, Claim, check_claims, claims_from, streamed_text, words
 
 LANGUAGE = {"en": "English", "fr": "French"}
 NOTES = {
@@ -211,13 +211,13 @@ class LLMAnswerer(Answerer):
     def compose(self, query: Query, passages: list[Passage], sources: Sources, raw: str, ext: Answer) -> Answer:
         """The answer from the model's reply: its claims that survive the check, or `ext` with a note."""
         claims = claims_from(raw)
-        kept, dropped = check_claims(claims, passages[: self.settings.passages], sources, self.settings.similarity)
+        lang = _lang(query)
+        kept, dropped = check_claims(claims, passages[: self.settings.passages], sources, self.settings.similarity, lang)
         why = tuple(dropped)
         self._count(dropped=len(why), **Counter(at.how for _, _, at in kept))
         if not kept:
-            reason = "; ".join(dict.fromkeys(why)) if why else "it gave no claim"
+            reason = "; ".join(dict.fromkeys(why)) if why else WHY[lang]["no claim"]
             return replace(self._fallback(ext, "unverified", reason), dropped=len(why), dropped_why=why)
-        lang = _lang(query)
         cites, pieces, spans = [], [], {}
         for claim, passage, at in kept:
             start, end = at.start, at.end

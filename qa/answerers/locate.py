@@ -31,6 +31,17 @@ FUZZY_WORDS = 4  # a shorter quote is taken verbatim or folded, never replaced
 # 0.87-0.98, invented or changed quotes 0-0.77 once numbers and negations are checked (tests/test_llm.py)
 SIMILARITY = 0.84
 
+# why a claim was dropped, in the question's language (Answer.dropped_why, and the note when none is kept)
+WHY = {
+    "en": {"no passage": "passage {n} does not exist", "changed": "{name} changed since it was indexed",
+           "not found": "quote not in passage {n}", "number": "claim's number {number} not in its quote",
+           "no claim": "it gave no claim"},
+    "fr": {"no passage": "le passage {n} n’existe pas", "changed": "{name} a changé depuis son indexation",
+           "not found": "citation absente du passage {n}",
+           "number": "le nombre {number} de l’affirmation n’est pas dans sa citation",
+           "no claim": "il n’a fait aucune affirmation"},
+}
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -190,21 +201,23 @@ def streamed_text(raw: str) -> str:
     return " ".join(out)
 
 
-def check_claims(claims: list[Claim], passages: list[Passage], sources: Sources,
-                 similarity: float) -> tuple[list[tuple[Claim, Passage, Located]], list[str]]:
-    """(claims kept, each with the passage its quote is in and where; why each other claim was dropped).
+def check_claims(claims: list[Claim], passages: list[Passage], sources: Sources, similarity: float,
+                 lang: str = "en") -> tuple[list[tuple[Claim, Passage, Located]], list[str]]:
+    """(claims kept, each with the passage its quote is in and where; why each other claim was dropped,
+    in `lang`, "en" or "fr": WHY).
 
     A quote is looked for in the passage its claim names; if it is not there, verbatim or folded in
     another of the passages shown (small models miscount), which is then the one cited."""
     readable = [p for p in passages if (t := sources.text(p.source)) is not None and t[p.start : p.end] == p.text]
+    why = WHY.get(lang, WHY["en"])
     kept, dropped = [], []
     for c in claims:
         if not 1 <= c.passage <= len(passages):
-            dropped.append(f"passage {c.passage} does not exist")
+            dropped.append(why["no passage"].format(n=c.passage))
             continue
         named = passages[c.passage - 1]
         if named not in readable:
-            dropped.append(f"{named.name} changed since it was indexed")
+            dropped.append(why["changed"].format(name=named.name))
             continue
         found = _find(c.quote, named, sources, similarity)
         for other in readable:
@@ -212,13 +225,13 @@ def check_claims(claims: list[Claim], passages: list[Passage], sources: Sources,
                 break
             found = None if other is named else _find(c.quote, other, sources, None)
         if found is None:
-            dropped.append(f"quote not in passage {c.passage}")
+            dropped.append(why["not found"].format(n=c.passage))
             continue
         p, at = found
         quote = sources.text(p.source)[at.start : at.end]
         missing = [n for n in re.findall(r"\d+", c.claim) if n not in re.findall(r"\d+", quote)]
         if missing:
-            dropped.append(f"claim's number {missing[0]} not in its quote")
+            dropped.append(why["number"].format(number=missing[0]))
             continue
         kept.append((c, p, at))
     return kept, dropped
