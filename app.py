@@ -20,7 +20,7 @@ from index.loader import SUFFIXES, formats
 from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
-from qa.library import add_uploads, document_names, documents_table, remove_document, report_markdown
+from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown
 from qa.render import CSS, answer_html, markdown_literal
 
 EXAMPLES = [
@@ -32,7 +32,7 @@ EXAMPLES = [
 SOURCES_EMPTY = "<div class='qa-meta'>Citations appear here: click one to see the passage in its file.</div>"
 NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
               "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
-DOC_HEADERS = ["File", "Languages", "Chunks", "Indexed"]
+DOC_HEADERS = ["Title", "File", "Languages", "Chunks", "Indexed"]
 PAGE_JS = (Path(qa.__file__).parent / "page.js").read_text("utf-8")  # [n] links, each answer's sources
 
 
@@ -84,7 +84,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         return list(document_names(build.index))  # names only: no server path reaches the page
 
     def refresh():
-        return documents_table(build.index), gr.update(choices=doc_choices(), value=None), build.status()
+        return (documents_table(build.index), gr.update(choices=doc_choices(), value=None), build.status(),
+                markdown_literal(describe(build.index)))
 
     def upload(files, progress=gr.Progress()):
         try:
@@ -115,6 +116,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         gr.Markdown("## Ask your documents — en français ou en anglais\n"
                     "Every answer quotes the sentences it comes from; click a citation to see it in its file.")
         status = gr.Markdown(build.status(), elem_id="status")
+        about = gr.Markdown(elem_id="about")  # what the collection is, in a sentence
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
@@ -144,10 +146,10 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         new.click(lambda: ([], [], SOURCES_EMPTY, ""), None, [chat, turns, sources, box], api_name=False)
         chat.clear(lambda: ([], SOURCES_EMPTY), None, [turns, sources], api_name=False)  # its bin icon
         gr.api(ask_json, api_name="ask")
-        files.upload(upload, files, [outcome, table, chosen, status], api_name="upload").then(
+        files.upload(upload, files, [outcome, table, chosen, status, about], api_name="upload").then(
             lambda: None, None, files, api_name=False)
-        remove.click(delete, chosen, [outcome, table, chosen, status], api_name="remove")
-        demo.load(load, None, status, api_name=False).then(refresh, None, [table, chosen, status], api_name=False)
+        remove.click(delete, chosen, [outcome, table, chosen, status, about], api_name="remove")
+        demo.load(load, None, status, api_name=False).then(refresh, None, [table, chosen, status, about], api_name=False)
     return demo
 
 

@@ -19,7 +19,7 @@ from .chunker import Chunk
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, encoding TEXT, langs TEXT, n_chunks INTEGER,
-    size INTEGER, indexed_at REAL);
+    size INTEGER, indexed_at REAL, title TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER,
     line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT, location TEXT);
@@ -31,8 +31,9 @@ CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 # Columns added after the first release: (table, column, type). Added to an existing catalog on open.
-MIGRATIONS = [("chunks", "location", "TEXT")]
+MIGRATIONS = [("chunks", "location", "TEXT"), ("documents", "title", "TEXT")]  # NULL title: Collection.documents fills it
 CHUNK_COLUMNS = "id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin, location"
+DOC_COLUMNS = "path, sha256, encoding, langs, n_chunks, size, indexed_at, title"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class DocRow:
     n_chunks: int
     size: int
     indexed_at: float
+    title: str | None = None  # index.readers.document_title; None in catalogs written before titles
 
 
 @dataclass(frozen=True)
@@ -86,20 +88,18 @@ class Catalog:
 
     def documents(self) -> list[DocRow]:
         with self._lock:
-            return [DocRow(*r) for r in self._db.execute(
-                "SELECT path, sha256, encoding, langs, n_chunks, size, indexed_at FROM documents ORDER BY path")]
+            return [DocRow(*r) for r in self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY path")]
 
     def document(self, path: str) -> DocRow | None:
         with self._lock:
-            r = self._db.execute("SELECT path, sha256, encoding, langs, n_chunks, size, indexed_at "
-                                 "FROM documents WHERE path = ?", (path,)).fetchone()
+            r = self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE path = ?", (path,)).fetchone()
         return DocRow(*r) if r else None
 
     def document_with_hash(self, sha256: str) -> DocRow | None:
         """The first indexed document (by path) whose file had these exact bytes."""
         with self._lock:
-            r = self._db.execute("SELECT path, sha256, encoding, langs, n_chunks, size, indexed_at FROM documents "
-                                 "WHERE sha256 = ? ORDER BY path LIMIT 1", (sha256,)).fetchone()
+            r = self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE sha256 = ? ORDER BY path LIMIT 1",
+                                 (sha256,)).fetchone()
         return DocRow(*r) if r else None
 
     def chunks(self, path: str | None = None, since: float | None = None) -> list[ChunkRow]:
@@ -129,8 +129,9 @@ class Catalog:
                 f"INSERT OR REPLACE INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?)",
                 [(c.id, c.source, c.ordinal, c.start, c.end, c.lines[0], c.lines[1], c.lang, c.text, " ".join(t), w)
                  for c, t, w in zip(chunks, terms, wheres)])
-            self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?)",
-                             (doc.path, doc.sha256, doc.encoding, doc.langs, doc.n_chunks, doc.size, time.time()))
+            self._db.execute(f"INSERT OR REPLACE INTO documents ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                             (doc.path, doc.sha256, doc.encoding, doc.langs, doc.n_chunks, doc.size, time.time(),
+                              doc.title))
             gone = sorted(old - new)
             self._clear_twins(gone)
             self._set_pending(gone, new)
@@ -204,6 +205,11 @@ class Catalog:
     def set_twins(self, pairs: list[tuple[str, str]]) -> None:
         with self._lock, self._db:
             self._db.executemany("UPDATE chunks SET twin = ? WHERE id = ?", [(b, a) for a, b in pairs] + [(a, b) for a, b in pairs])
+
+    def set_titles(self, titles: dict[str, str]) -> None:
+        """Store titles computed after indexing (for documents of a catalog written before titles)."""
+        with self._lock, self._db:
+            self._db.executemany("UPDATE documents SET title = ? WHERE path = ?", [(t, p) for p, t in titles.items()])
 
     def count_chunks(self) -> int:
         with self._lock:

@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,9 @@ class Collection:
         self._set_rows({r.id: r for r in self.catalog.chunks()}, version)
 
     def _set_rows(self, rows, version: int) -> None:
+        titles = {d.path: d.title or "" for d in self.catalog.documents()}  # Passage.title
         with self._lock:
+            self.titles = titles
             self.rows = rows
             self.translated = frozenset(r.path for r in rows.values() if r.twin)  # retrieval.fuse
             self._version = version
@@ -140,7 +143,23 @@ class Collection:
                 self._read_rows()
 
     def documents(self) -> list[DocRow]:
-        return self.catalog.documents()
+        """The indexed documents, each with its title (computed now, once, for documents of a catalog
+        written before titles were stored: their files are read again)."""
+        docs = self.catalog.documents()
+        missing = [d for d in docs if d.title is None]
+        if missing:
+            from .loader import read_current
+
+            found = {}
+            for d in missing:
+                try:
+                    found[d.path] = read_current(d.path).title
+                except Exception:  # moved, changed, unreadable: named by its file name meanwhile
+                    found[d.path] = ""
+            self.catalog.set_titles(found)
+            docs = [replace(d, title=found[d.path]) if d.path in found else d for d in docs]
+        self.titles = {d.path: d.title or "" for d in docs}
+        return docs
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -158,7 +177,9 @@ class Collection:
         with self._lock:
             cands = search(question, qvec, qlang, self._overlay.over(self.store), self.bm25, self.rows, n=n, translated=self.translated,
                            settings=settings)
-            return qvec, [passage(c.row, c.score, c.dense or self._cosine(c.row.id, qvec)) for c in cands]
+            titles = self.titles
+            return qvec, [replace(passage(c.row, c.score, c.dense or self._cosine(c.row.id, qvec)),
+                                  title=titles.get(c.row.path, "")) for c in cands]
 
     def _cosine(self, cid: str, qvec: np.ndarray) -> float:
         return float(self.embedder.embed([clean(self.rows[cid].text)], "passage")[0] @ qvec)

@@ -138,7 +138,7 @@ def _commit(doc: SourceText, chunks: list[Chunk], catalog: Catalog, index: bm25m
     in Chroma. Returns the ids it no longer has, pending until their vectors are deleted."""
     terms = [bm25mod.doc_terms(c.clean, c.lang) for c in chunks]
     langs = ",".join(dict.fromkeys(c.lang for c in chunks))
-    row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0)
+    row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0, doc.title)
     gone = catalog.replace_document(row, chunks, terms, [doc.where(c.start, c.end) for c in chunks])
     for cid in gone:
         index.remove(cid)

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, looks_binary  # noqa: F401 (re-exported)
+from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, document_title, looks_binary  # noqa: F401 (re-exported)
 from .walk import read_regular
 
 LOCATES = {r.kind: r.locates for r in READERS}  # kind -> how a place in it is named (Reader.locates)
@@ -34,6 +34,7 @@ class SourceText:
     sha256: str  # of the raw bytes: unchanged files are skipped on re-index
     kind: str = "text"  # "text", "markdown", "html", "pdf", "docx"
     marks: Marks = ()  # (offset, page number or heading path), in order; see where()
+    title: str = ""  # readers.document_title: the title the file states, else its first line
 
     def where(self, start: int, end: int) -> str:
         """What a reader needs to find text[start:end]: "p. 3", "pp. 3–4", "Article 3 › Paragraph 2",
@@ -115,7 +116,8 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         _keep(resolved, stamp, hit[1])
         return hit[1]
     got = reader.extract(data)
-    doc = SourceText(resolved, got.text, got.encoding, sha, reader.kind, got.marks)
+    doc = SourceText(resolved, got.text, got.encoding, sha, reader.kind, got.marks,
+                     document_title(got.title, got.text))
     _keep(resolved, stamp, doc)
     return doc
 

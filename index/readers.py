@@ -37,6 +37,7 @@ from .readers_zip import check_zip
 Marks = tuple[tuple[int, str], ...]
 SEP = " › "  # between the headings of a path: "Chapter 2 › Article 3"
 TITLE_CHARS = 60  # a heading longer than this is cut in the location label
+DOC_TITLE_CHARS = 100  # a document's title (document_title) is cut to this
 
 
 class Unreadable(Exception):
@@ -48,6 +49,7 @@ class Extracted:
     text: str
     encoding: str  # the text encoding for text formats; the format for extracted ones ("pdf", "docx")
     marks: Marks = ()
+    title: str = ""  # the title the file states (Markdown's first heading, HTML <title>, PDF/Word metadata)
 
 
 class Reader(ABC):
@@ -104,7 +106,8 @@ class MarkdownReader(TextReader):
 
     def extract(self, data):
         base = super().extract(data)
-        return Extracted(base.text, base.encoding, heading_marks(markdown_headings(base.text)))
+        headings = markdown_headings(base.text)
+        return Extracted(base.text, base.encoding, heading_marks(headings), headings[0][2] if headings else "")
 
 
 def markdown_headings(text: str) -> list[tuple[int, int, str]]:
@@ -154,8 +157,22 @@ class Blocks:
         self.parts.append(block)
         self.size += len(block)
 
-    def result(self, encoding: str) -> Extracted:
-        return Extracted("".join(self.parts), encoding, heading_marks(self.headings))
+    def result(self, encoding: str, title: str = "") -> Extracted:
+        """`title`: the file's stated title, else its first top-level heading."""
+        top = min((level for _, level, _ in self.headings), default=None)
+        first = next((t for _, level, t in self.headings if level == top), "")
+        return Extracted("".join(self.parts), encoding, heading_marks(self.headings), title or first)
+
+
+def document_title(stated: str, text: str) -> str:
+    """A document's title: the one it states, else its first non-empty line; whitespace collapsed,
+    cut to DOC_TITLE_CHARS at a word."""
+    title = " ".join((stated or "").split()) or next((" ".join(line.split()) for line in text.splitlines()
+                                                     if line.strip()), "")
+    if len(title) <= DOC_TITLE_CHARS:
+        return title
+    cut = title.rfind(" ", DOC_TITLE_CHARS // 2, DOC_TITLE_CHARS)
+    return title[: cut if cut > 0 else DOC_TITLE_CHARS - 1].rstrip(" ,;:–-") + "…"
 
 
 def heading_marks(headings: list[tuple[int, int, str]]) -> Marks:
@@ -239,7 +256,8 @@ class HtmlReader(Reader):
         flush()
         if not out.parts:
             raise Unreadable("has no text to index (an HTML page with no visible text)")
-        return out.result(f"html ({declared or soup.original_encoding or 'utf-8'})")
+        stated = soup.title.get_text() if soup.title else ""
+        return out.result(f"html ({declared or soup.original_encoding or 'utf-8'})", stated)
 
 
 class DocxReader(Reader):
@@ -266,7 +284,7 @@ class DocxReader(Reader):
             raise Unreadable(f"is not a readable Word document (.docx): {type(e).__name__}: {e}") from None
         if not out.parts:
             raise Unreadable("has no text to index (an empty Word document)")
-        return out.result("docx")
+        return out.result("docx", document.core_properties.title or "")
 
 
 def _unique_cells(row) -> list[str]:
@@ -301,6 +319,7 @@ class PdfReader(Reader):
             if pdf.is_encrypted and not pdf.decrypt(""):
                 raise Unreadable("is an encrypted (password-protected) PDF; save an unprotected copy to index it")
             pages = [page.extract_text() or "" for page in pdf.pages]
+            stated = str((pdf.metadata or {}).get("/Title") or "")
         except Unreadable:
             raise
         except pypdf.errors.FileNotDecryptedError:
@@ -327,7 +346,7 @@ class PdfReader(Reader):
         if not out:
             raise Unreadable(f"has no extractable text ({len(pages)} page(s), no text layer: a scanned PDF? "
                              "run OCR on it first)")
-        return Extracted("".join(out), "pdf", tuple(marks))
+        return Extracted("".join(out), "pdf", tuple(marks), stated)
 
 
 READERS: tuple[Reader, ...] = (TextReader(), MarkdownReader(), HtmlReader(), PdfReader(), DocxReader())

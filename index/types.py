@@ -24,6 +24,7 @@ class Passage:
     # what answering needs beside the text (not part of a passage's identity):
     twin: str = field(default="", compare=False)  # id of its translation in the index, if any
     similarity: float = field(default=0.0, compare=False)  # cosine to the question (0 when not scored)
+    title: str = field(default="", compare=False)  # its document's title (index.readers.document_title)
 
     @property
     def name(self) -> str:

@@ -94,11 +94,35 @@ def add_uploads(idx: Index, files, progress=None):
 
 
 def documents_table(idx: Index | None) -> list[list]:
-    """(file name, languages, chunks, when indexed) for each indexed document."""
+    """(title, name, languages, chunks, when indexed) for each indexed document; the name is the one
+    `document_names` gives it."""
     if idx is None:
         return []
-    return [[Path(d.path).name, d.langs, d.n_chunks, datetime.fromtimestamp(d.indexed_at).strftime("%Y-%m-%d %H:%M")]
-            for d in idx.documents()]
+    names = {path: name for name, path in document_names(idx).items()}
+    return [[d.title or Path(d.path).name, names.get(d.path, Path(d.path).name), d.langs, d.n_chunks,
+             datetime.fromtimestamp(d.indexed_at).strftime("%Y-%m-%d %H:%M")] for d in idx.documents()]
+
+
+LANG_NAMES = {"en": {"en": "English", "fr": "French"}, "fr": {"en": "anglais", "fr": "français"}}
+
+
+def describe(idx: Index | None, lang: str = "en", most: int = 5) -> str:
+    """The collection in a sentence: how many documents, in which languages, and the first titles."""
+    if idx is None:
+        return ""
+    docs = idx.documents()
+    if not docs:
+        return "Aucun document n’est indexé." if lang == "fr" else "No document is indexed yet."
+    names = LANG_NAMES["fr" if lang == "fr" else "en"]
+    langs = sorted({x for d in docs for x in (d.langs or "").split(",") if x})
+    said = (" et " if lang == "fr" else " and ").join(names.get(x, x) for x in langs)
+    titles = [f"“{d.title or Path(d.path).name}”" if lang != "fr" else f"« {d.title or Path(d.path).name} »"
+              for d in docs[:most]]
+    more = len(docs) - len(titles)
+    listed = "; ".join(titles) + ((f" et {more} autres" if lang == "fr" else f" and {more} more") if more else "")
+    if lang == "fr":
+        return f"Vous interrogez {len(docs)} document{'s' * (len(docs) > 1)} en {said} : {listed}."
+    return f"You are asking {len(docs)} document{'s' * (len(docs) > 1)} in {said}: {listed}."
 
 
 def document_names(idx: Index | None) -> dict[str, str]:

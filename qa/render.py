@@ -49,7 +49,7 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
                 f"{html.escape(text[c.end:hi])}"
                 f'<span class="qa-dim">{html.escape(text[hi:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
-    return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {html.escape(p.name)} '
+    return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {_named(p)} '
             f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
 
@@ -63,8 +63,15 @@ def _word_edge(text: str, i: int, step: int) -> int:
     return max(0, min(len(text), i))
 
 
+def _named(p: Passage) -> str:
+    """The document's title, and its file name beside it (the name alone when it has no other title)."""
+    if not p.title or p.title == p.name:
+        return html.escape(p.name)
+    return f'<span class="qa-title">{html.escape(p.title)}</span> <span class="qa-meta">· {html.escape(p.name)}</span>'
+
+
 def passage_html(p: Passage) -> str:
-    return (f'<details class="qa-cite"><summary>{html.escape(p.name)} <span class="qa-meta">· {p.lang.upper()} · '
+    return (f'<details class="qa-cite"><summary>{_named(p)} <span class="qa-meta">· {p.lang.upper()} · '
             f'{html.escape(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 

@@ -58,7 +58,7 @@ def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
     assert not (tmp_path / "etc").exists()
     markdown = library.report_markdown(report)
     assert "⚠️ passwd unsupported file type" in markdown and "⚠️ empty.txt is empty" in markdown
-    assert [row[0] for row in library.documents_table(idx)] == sorted(["passwd.md", library.safe_name(long_name)])
+    assert [row[1] for row in library.documents_table(idx)] == sorted(["passwd.md", library.safe_name(long_name)])
 
     # a damaged new version of an uploaded name does not replace the good one
     broken = incoming / "broken.md"
@@ -93,16 +93,17 @@ def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(demo.local_url, verbose=False, download_files=str(tmp_path / "dl"))
-        outcome, table, choices, status = client.predict([handle_file(str(doc)), handle_file(str(bad))],
+        outcome, table, choices, status, about = client.predict([handle_file(str(doc)), handle_file(str(bad))],
                                                          api_name="/upload")
         assert "1 added" in outcome and "principe-5.md" in outcome and "⚠️ scan.pdf is not a readable PDF" in outcome
-        assert [row[0] for row in table["data"]] == ["principe-5.md"] and "from 1 documents" in status
+        assert [row[1] for row in table["data"]] == ["principe-5.md"] and "from 1 documents" in status
+        assert "1 document in French" in about
         stored = str((tmp_path / "home" / "uploads" / "principe-5.md").resolve())
         assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
-        outcome, _, _, _ = client.predict(stored, api_name="/remove")  # a server path is not a name shown
+        outcome, _, _, _, _ = client.predict(stored, api_name="/remove")  # a server path is not a name shown
         assert "not an indexed document" in outcome and len(idx) > 0
-        outcome, table, _, _ = client.predict("principe-5.md", api_name="/remove")
-        assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [["", "", "", ""]])
+        outcome, table, _, _, _ = client.predict("principe-5.md", api_name="/remove")
+        assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [[""] * 5])
         assert len(idx) == 0 and idx.collection.store.count() == 0
         client.close()
     finally:
