@@ -21,6 +21,7 @@ from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
 from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown
+from qa.labels import LABELS, label, page_lang
 from qa.render import CSS, answer_html, markdown_literal
 
 EXAMPLES = [
@@ -29,11 +30,24 @@ EXAMPLES = [
     "When will the first Prepcom of Phase II take place?",
     "Quand le Groupe de travail a-t-il été constitué ?",
 ]
-SOURCES_EMPTY = "<div class='qa-meta'>Citations appear here: click one to see the passage in its file.</div>"
+SOURCES_EMPTY = ("<div class='qa-meta qa-empty'><span lang='en'>" + label("en", "sources_empty") + "</span>"
+                 "<span lang='fr'>" + label("fr", "sources_empty") + "</span></div>")  # the page's language shows
 NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
               "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
-DOC_HEADERS = ["Title", "File", "Languages", "Chunks", "Indexed"]
+DOC_HEADERS = LABELS["en"]["headers"]
 PAGE_JS = (Path(qa.__file__).parent / "page.js").read_text("utf-8")  # [n] links, each answer's sources
+# The page's language: a choice saved in this browser, else the browser's own
+INITIAL_LANG = "() => { const v = localStorage.getItem('qa-lang') || navigator.language || 'en'; " \
+               "return v.toLowerCase().startsWith('fr') ? 'fr' : 'en'; }"
+
+
+# The page's lang attribute, and Gradio's own words (upload area, footer) in the same language: its
+# translations are in its core module, loaded already; changeLocale is what its Settings panel calls
+SET_LANG = """(v) => {
+  document.documentElement.lang = v;
+  const core = performance.getEntriesByType('resource').map(e => e.name).find(n => /\\/core-[\\w-]+\\.js$/.test(n));
+  if (core) import(core).then(m => m.changeLocale && m.changeLocale(v)).catch(() => {});
+}"""
 
 
 def create_app(index_factory=default_index, build: Build | None = None) -> gr.Blocks:
@@ -41,13 +55,13 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     `main` starts the index's build before launching, and otherwise the first visit or question does."""
     build = build or Build(index_factory)
 
-    def load(progress=gr.Progress()):
+    def load(lang, progress=gr.Progress()):
         build.start()
         while build.index is None and build.error is None:
             progress((build.done, max(build.total, 1)), desc=f"Indexing {build.what}")
-            yield build.status()
+            yield status(build, lang)
             time.sleep(0.3)
-        yield build.status()
+        yield status(build, lang)
 
     def respond(message: str, history: list, turns: list):
         history = list(history or [])
@@ -83,74 +97,109 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     def doc_choices():
         return list(document_names(build.index))  # names only: no server path reaches the page
 
-    def refresh():
-        return (documents_table(build.index), gr.update(choices=doc_choices(), value=None), build.status(),
-                markdown_literal(describe(build.index)))
+    def refresh(lang="en"):
+        return (gr.update(value=documents_table(build.index), headers=label(lang, "headers")),
+                gr.update(choices=doc_choices(), value=None), status(build, lang),
+                markdown_literal(describe(build.index, lang)))
 
-    def upload(files, progress=gr.Progress()):
+    def upload(files, lang, progress=gr.Progress()):
         try:
             idx = build.wait()
         except QAError as e:
-            return f"⚠️ {e}", *refresh()
+            return f"⚠️ {e}", *refresh(lang)
         try:
             report = add_uploads(idx, files or [], lambda done, total, what: progress(
                 (done, max(total, 1)), desc=f"Indexing {what}"))
         finally:  # our copy is in <home>/uploads (if it was indexed): Gradio's is not kept
             for f in files or []:
                 Path(f if isinstance(f, str) else getattr(f, "name", "")).unlink(missing_ok=True)
-        return report_markdown(report), *refresh()
+        return report_markdown(report), *refresh(lang)
 
-    def delete(name):
+    def delete(name, lang):
         if not name:
-            return "Choose a document to remove.", *refresh()
+            return label(lang, "choose_first"), *refresh(lang)
         try:
             idx = build.wait()
             if name not in document_names(idx):
-                raise QAError(f"{name!r} is not an indexed document; the Documents list names them")
-            message = remove_document(idx, name)
+                raise QAError(label(lang, "not_indexed", name=name))
+            message = remove_document(idx, name, lang)
         except QAError as e:
             message = f"⚠️ {e}"
-        return message, *refresh()
+        return message, *refresh(lang)
+
+    def relabel(lang):
+        """Every label of the page in `lang`."""
+        lang = page_lang(lang)
+        table, _, status_text, about_text = refresh(lang)
+        return (lang, label(lang, "title"), gr.update(label=label(lang, "switch")),
+                gr.update(label=label(lang, "tab_ask")), gr.update(label=label(lang, "tab_docs")),
+                gr.update(label=label(lang, "chat")),
+                gr.update(label=label(lang, "question"), placeholder=label(lang, "placeholder")),
+                gr.update(label=label(lang, "examples")), gr.update(value=label(lang, "new")),
+                label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
+                gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
+                status_text, about_text)
 
     with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
-        gr.Markdown("## Ask your documents — en français ou en anglais\n"
-                    "Every answer quotes the sentences it comes from; click a citation to see it in its file.")
-        status = gr.Markdown(build.status(), elem_id="status")
+        ui = gr.State("en")  # the page's language
+        with gr.Row(equal_height=True):
+            heading = gr.Markdown(label("en", "title"), elem_id="heading")
+            switch = gr.Radio([("English", "en"), ("Français", "fr")], value="en", label=label("en", "switch"),
+                              elem_id="lang-switch", scale=0, min_width=220)
+        status_md = gr.Markdown(status(build, "en"), elem_id="status")
         about = gr.Markdown(elem_id="about")  # what the collection is, in a sentence
         with gr.Tabs():
-            with gr.Tab("Ask", id="ask"):
+            with gr.Tab(label("en", "tab_ask"), id="ask") as tab_ask:
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat", buttons=["copy", "copy_all"])
-                        box = gr.Textbox(label="Your question / Votre question", show_label=False,
-                                         placeholder="Ask a question… / Posez une question…",
-                                         elem_id="question", submit_btn=True)
-                        gr.Examples(EXAMPLES, inputs=box)
-                        new = gr.Button("New conversation", elem_id="new-conversation")
+                        chat = gr.Chatbot(label=label("en", "chat"), height=460, elem_id="chat",
+                                          buttons=["copy", "copy_all"])
+                        box = gr.Textbox(label=label("en", "question"), show_label=False,
+                                         placeholder=label("en", "placeholder"), elem_id="question", submit_btn=True)
+                        examples = gr.Examples(EXAMPLES, inputs=box, label=label("en", "examples"))
+                        new = gr.Button(label("en", "new"), elem_id="new-conversation")
                     with gr.Column(scale=2):
-                        gr.Markdown("### Sources")
+                        sources_md = gr.Markdown(label("en", "sources"))
                         sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=PAGE_JS,
-                                          html_template='<div aria-live="polite">${value}</div>')
-            with gr.Tab("Documents", id="documents"):
-                files = gr.File(label=f"Add documents ({formats()}): drop files here", file_count="multiple",
+                                          html_template='<div aria-live="polite">${value}</div>', head=CSS)
+            with gr.Tab(label("en", "tab_docs"), id="documents") as tab_docs:
+                files = gr.File(label=label("en", "upload", formats=formats()), file_count="multiple",
                                 file_types=sorted(SUFFIXES), type="filepath", elem_id="upload")
                 outcome = gr.Markdown(elem_id="upload-report")
                 table = gr.Dataframe(headers=DOC_HEADERS, value=documents_table(build.index), interactive=False,
                                      wrap=True, elem_id="documents")
                 with gr.Row():
-                    chosen = gr.Dropdown(label="Indexed document", choices=doc_choices(), elem_id="remove-choice",
+                    chosen = gr.Dropdown(label=label("en", "choose"), choices=doc_choices(), elem_id="remove-choice",
                                          allow_custom_value=True)  # programs name a document the list shows
-                    remove = gr.Button("Remove from the index", variant="stop", elem_id="remove")
+                    remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
         box.submit(respond, [box, chat, turns], [chat, turns, sources, box], api_name="chat")
         new.click(lambda: ([], [], SOURCES_EMPTY, ""), None, [chat, turns, sources, box], api_name=False)
         chat.clear(lambda: ([], SOURCES_EMPTY), None, [turns, sources], api_name=False)  # its bin icon
         gr.api(ask_json, api_name="ask")
-        files.upload(upload, files, [outcome, table, chosen, status, about], api_name="upload").then(
-            lambda: None, None, files, api_name=False)
-        remove.click(delete, chosen, [outcome, table, chosen, status, about], api_name="remove")
-        demo.load(load, None, status, api_name=False).then(refresh, None, [table, chosen, status, about], api_name=False)
+        docs_out = [outcome, table, chosen, status_md, about]
+        files.upload(upload, [files, ui], docs_out, api_name="upload").then(lambda: None, None, files, api_name=False)
+        remove.click(delete, [chosen, ui], docs_out, api_name="remove")
+        switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new,
+                                        sources_md, files, remove, table, chosen, status_md, about],
+                      api_name=False)
+        switch.change(None, switch, None, js=SET_LANG)
+        switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept
+        demo.load(None, None, switch, js=INITIAL_LANG)
+        demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
+                                                            api_name=False)
     return demo
+
+
+def status(build: Build, lang: str) -> str:
+    """How far the index is, in the page's language."""
+    if build.error:
+        return label(lang, "failed", error=build.error)
+    if build.index is None:
+        return label(lang, "building", done=build.done, total=build.total or "?", what=build.what)
+    docs = build.index.documents()
+    langs = sorted({x for d in docs for x in (d.langs or "").split(",") if x})
+    return label(lang, "ready", passages=len(build.index), docs=len(docs), langs=", ".join(langs))
 
 
 def sources_panel(turns: list[dict]) -> str:

@@ -19,6 +19,7 @@ from index.loader import SUFFIXES, Unreadable, read_text
 from index.report import Report
 
 from .api import Index
+from .labels import label
 
 NAME_CHARS = 120  # longest name an uploaded file is stored under
 MAX_UPLOAD_FILES = 100  # files one upload indexes; `qa index` has no such budget
@@ -140,7 +141,7 @@ def document_names(idx: Index | None) -> dict[str, str]:
     return names
 
 
-def remove_document(idx: Index, path: str) -> str:
+def remove_document(idx: Index, path: str, lang: str = "en") -> str:
     """Remove a document from the index; an uploaded file is deleted too (it is our copy).
     `path`: as indexed, or the name `document_names` shows."""
     path = document_names(idx).get(path, path)
@@ -148,7 +149,7 @@ def remove_document(idx: Index, path: str) -> str:
     p = Path(path)
     if p.parent == (idx.settings.home / "uploads").resolve():
         p.unlink(missing_ok=True)
-    return f"Removed {p.name} ({n} passages)."
+    return label(lang, "removed", name=p.name, n=n)
 
 
 def report_markdown(report) -> str:

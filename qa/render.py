@@ -27,6 +27,7 @@ CSS = """
 .qa-ref { font: inherit; color: var(--link-text-color, #1d4ed8); background: none; border: 0; padding: 0 .1em;
           cursor: pointer; text-decoration: underline; }
 .qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
+html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"] { display: none; }
 #chat .qa-selected { outline: 2px solid var(--color-accent, #2563eb); outline-offset: 2px; }
 </style>
 """

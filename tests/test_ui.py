@@ -60,6 +60,17 @@ def seeds_idx(seeds_index) -> Index:
     return seeds_index
 
 
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where the browser tests keep their screenshots: QA_SCREENSHOTS (``QA_SCREENSHOTS=docs`` refreshes
+    the README's), else a temporary folder (tests never write into the working tree by themselves)."""
+    import os
+
+    folder = Path(os.environ.get("QA_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def app_url(seeds_idx):
     """The app, launched on 127.0.0.1 with the index above; closed after the module."""
@@ -317,3 +328,65 @@ def test_page_each_answer_keeps_its_own_sources(page):
     second.get_by_role("button", name="Source 1").click()  # and its [1] brings back the second's
     expect(shown).to_contain_text(SEED_004)
     expect(shown.locator("details.qa-cite").first).to_have_attribute("open", "")
+
+
+def _page_words(pg) -> str:
+    """What a reader meets on the page: its visible text, and the names and hints of its controls."""
+    return pg.locator("gradio-app").inner_text() + "\n" + "\n".join(pg.evaluate(
+        "() => [...document.querySelectorAll('[aria-label], [placeholder], [title]')]"
+        ".filter(e => e.checkVisibility()).flatMap(e => ['aria-label', 'placeholder', 'title']"
+        ".map(a => e.getAttribute(a)).filter(Boolean))"))
+
+
+def _english_labels() -> list[str]:
+    """The app's English words that French says otherwise, each cut before its placeholders."""
+    from qa.labels import LABELS
+
+    out = []
+    for key, en in LABELS["en"].items():
+        fr = LABELS["fr"][key]
+        for e, f in zip(en, fr) if isinstance(en, list) else [(en, fr)]:
+            if e != f:
+                out.append(e.split("{")[0].strip("#… \n")[:40])
+    return [w for w in out if w] + ["Drop File Here", "Click to Upload", "Built with Gradio", "Use via API"]
+
+
+@pytest.mark.browser
+def test_page_switched_to_french_shows_no_english_label(page, shots):
+    from playwright.sync_api import expect
+
+    page.get_by_role("radio", name="Français").check()
+    expect(page.locator("#heading")).to_contain_text("Interrogez vos documents")
+    expect(page.locator("#status")).to_contain_text("Prêt : ")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    expect(page.locator("#question textarea")).to_have_attribute("placeholder", "Posez une question sur vos documents…")
+    seen = _page_words(page)
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#documents")).to_contain_text("Titre")
+    seen += _page_words(page)
+    left = [w for w in _english_labels() if w in seen]
+    assert not left, f"English labels on the French page: {left}"
+    page.get_by_role("tab", name="Questions").click()
+    bot = _ask_on_page(page, PREPCOM_EN)  # an English question is still answered in English
+    expect(bot).to_have_attribute("lang", "en")
+    expect(bot).to_contain_text("According to the documents")
+    page.screenshot(path=str(shots / "page-fr.png"))
+
+
+@pytest.mark.browser
+def test_page_follows_a_french_browser_and_keeps_the_choice(browser, app_url):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        expect(pg.locator("#heading")).to_contain_text("Interrogez vos documents", timeout=ANSWER_TIMEOUT_MS)
+        expect(pg.get_by_role("button", name="Nouvelle conversation")).to_be_visible()
+        pg.get_by_role("radio", name="English").check()  # the reader's choice overrules the browser's
+        expect(pg.locator("#heading")).to_contain_text("Ask your documents")
+        pg.reload()
+        expect(pg.locator("#status")).to_contain_text("Ready", timeout=ANSWER_TIMEOUT_MS)
+        expect(pg.locator("#heading")).to_contain_text("Ask your documents")
+    finally:
+        context.close()

@@ -1,0 +1,67 @@
+"""The web page's own words in English and French (app.py). The page follows the browser's language
+and has a switch; an answer is always in its question's language, whatever the page's."""
+from __future__ import annotations
+
+LANGS = ("en", "fr")
+
+LABELS = {
+    "en": {
+        "title": "## Ask your documents — in English or French\n"
+                 "Every answer quotes the sentences it comes from; click a citation [1] to see it in its file.",
+        "switch": "Language of the page",
+        "tab_ask": "Ask", "tab_docs": "Documents",
+        "chat": "Conversation",
+        "question": "Your question", "placeholder": "Ask a question about your documents…",
+        "examples": "Examples",
+        "new": "New conversation",
+        "sources": "### Sources",
+        "sources_empty": "Citations appear here: click one to see the passage in its file.",
+        "source": "Source",
+        "upload": "Add documents ({formats}): drop files here",
+        "headers": ["Title", "File", "Languages", "Chunks", "Indexed"],
+        "choose": "Indexed document",
+        "remove": "Remove from the index",
+        "choose_first": "Choose a document to remove.",
+        "not_indexed": "{name!r} is not an indexed document; the Documents list names them",
+        "removed": "Removed {name} ({n} passages).",
+        "ready": "✓ Ready: {passages} passages from {docs} documents ({langs}).",
+        "building": "… Building the index: {done}/{total} files ({what})…",
+        "failed": "⚠️ The index could not be built: {error}",
+    },
+    "fr": {
+        "title": "## Interrogez vos documents — en français ou en anglais\n"
+                 "Chaque réponse cite les phrases dont elle vient ; cliquez sur une citation [1] pour la voir "
+                 "dans son fichier.",
+        "switch": "Langue de la page",
+        "tab_ask": "Questions", "tab_docs": "Documents",
+        "chat": "Conversation",
+        "question": "Votre question", "placeholder": "Posez une question sur vos documents…",
+        "examples": "Exemples",
+        "new": "Nouvelle conversation",
+        "sources": "### Sources",
+        "sources_empty": "Les citations s’affichent ici : cliquez sur l’une d’elles pour voir le passage dans "
+                         "son fichier.",
+        "source": "Source",
+        "upload": "Ajouter des documents ({formats}) : déposez les fichiers ici",
+        "headers": ["Titre", "Fichier", "Langues", "Passages", "Indexé le"],
+        "choose": "Document indexé",
+        "remove": "Retirer de l’index",
+        "choose_first": "Choisissez un document à retirer.",
+        "not_indexed": "{name!r} n’est pas un document indexé ; la liste des documents les nomme",
+        "removed": "{name} retiré ({n} passages).",
+        "ready": "✓ Prêt : {passages} passages de {docs} documents ({langs}).",
+        "building": "… Construction de l’index : {done}/{total} fichiers ({what})…",
+        "failed": "⚠️ L’index n’a pas pu être construit : {error}",
+    },
+}
+
+
+def label(lang: str, key: str, **values) -> str:
+    """The page's text `key` in `lang` ("en" when it is neither), with `values` filled in."""
+    text = LABELS[lang if lang in LABELS else "en"][key]
+    return text.format(**values) if values else text
+
+
+def page_lang(tag: str | None) -> str:
+    """"fr-CA", "fr" -> "fr"; anything else -> "en" (a browser's navigator.language, a saved choice)."""
+    return "fr" if str(tag or "").lower().startswith("fr") else "en"
