@@ -98,7 +98,9 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         return list(document_names(build.index))  # names only: no server path reaches the page
 
     def refresh(lang="en"):
-        return (gr.update(value=documents_table(build.index), headers=label(lang, "headers")),
+        import pandas as pd  # Gradio's dependency: a frame carries its headers in the page's language
+
+        return (pd.DataFrame(documents_table(build.index), columns=label(lang, "headers")),
                 gr.update(choices=doc_choices(), value=None), status(build, lang),
                 markdown_literal(describe(build.index, lang)))
 
