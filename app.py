@@ -63,13 +63,16 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             time.sleep(0.3)
         yield status(build, lang)
 
-    def respond(message: str, history: list, turns: list):
+    def respond(message: str, history: list, turns: list, within=None):
         history = list(history or [])
         if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
             return history, gr.update(), gr.update(), ""
         turns = _aligned(turns, history)
         try:
-            ans = build.wait().ask(message, history=history)
+            idx = build.wait()
+            names = document_names(idx)  # a name chosen before its document was removed is left out
+            only = [names[n] for n in within or () if n in names] or None
+            ans = idx.ask(message, history=history, documents=only)
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
             history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
@@ -129,6 +132,11 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             message = f"⚠️ {e}"
         return message, *refresh(lang)
 
+    def choices(kept):
+        """The documents to search in, as the list shows them now; the chosen ones still indexed kept."""
+        names = doc_choices()
+        return gr.update(choices=names, value=[n for n in kept or () if n in names])
+
     def relabel(lang):
         """Every label of the page in `lang`."""
         lang = page_lang(lang)
@@ -138,6 +146,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "chat")),
                 gr.update(label=label(lang, "question"), placeholder=label(lang, "placeholder")),
                 gr.update(label=label(lang, "examples")), gr.update(value=label(lang, "new")),
+                gr.update(label=label(lang, "search_in"), info=label(lang, "search_in_info")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
                 status_text, about_text)
@@ -158,6 +167,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                           buttons=["copy", "copy_all"])
                         box = gr.Textbox(label=label("en", "question"), show_label=False,
                                          placeholder=label("en", "placeholder"), elem_id="question", submit_btn=True)
+                        within = gr.Dropdown(choices=doc_choices(), value=[], multiselect=True, elem_id="search-in",
+                                             label=label("en", "search_in"), info=label("en", "search_in_info"))
                         examples = gr.Examples(EXAMPLES, inputs=box, label=label("en", "examples"))
                         new = gr.Button(label("en", "new"), elem_id="new-conversation")
                     with gr.Column(scale=2):
@@ -175,21 +186,22 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                          allow_custom_value=True)  # programs name a document the list shows
                     remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
-        box.submit(respond, [box, chat, turns], [chat, turns, sources, box], api_name="chat")
+        box.submit(respond, [box, chat, turns, within], [chat, turns, sources, box], api_name="chat")
         new.click(lambda: ([], [], SOURCES_EMPTY, ""), None, [chat, turns, sources, box], api_name=False)
         chat.clear(lambda: ([], SOURCES_EMPTY), None, [turns, sources], api_name=False)  # its bin icon
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
-        files.upload(upload, [files, ui], docs_out, api_name="upload").then(lambda: None, None, files, api_name=False)
-        remove.click(delete, [chosen, ui], docs_out, api_name="remove")
-        switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new,
+        files.upload(upload, [files, ui], docs_out, api_name="upload").then(lambda: None, None, files, api_name=False
+                                                                            ).then(choices, within, within, api_name=False)
+        remove.click(delete, [chosen, ui], docs_out, api_name="remove").then(choices, within, within, api_name=False)
+        switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within,
                                         sources_md, files, remove, table, chosen, status_md, about],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept
         demo.load(None, None, switch, js=INITIAL_LANG)
         demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
-                                                            api_name=False)
+                                                            api_name=False).then(choices, within, within, api_name=False)
     return demo
 
 

@@ -168,14 +168,20 @@ class Collection:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed([clean(text)], "query")[0]
 
-    def search(self, question: str, qlang: str, n: int,
-               settings: RetrievalSettings = DEFAULT) -> tuple[np.ndarray, list[Passage]]:
+    def search(self, question: str, qlang: str, n: int, settings: RetrievalSettings = DEFAULT,
+               only: frozenset[str] | None = None) -> tuple[np.ndarray, list[Passage]]:
         """The question's vector and its n best passages, fused, one language per passage; each
-        passage's `similarity` is its cosine to the question (computed for those only BM25 found)."""
+        passage's `similarity` is its cosine to the question (computed for those only BM25 found).
+        `only`: the paths of the documents to search in (None: all)."""
         qvec = self.embed_query(question)
         self.refresh()
         with self._lock:
-            cands = search(question, qvec, qlang, self._overlay.over(self.store), self.bm25, self.rows, n=n, translated=self.translated,
+            store, bm25, rows = self._overlay.over(self.store), self.bm25, self.rows
+            if only is not None:  # the chosen documents' chunks, searched exactly, and BM25 kept to them
+                rows = {cid: r for cid, r in rows.items() if r.path in only}
+                store = _Exact(list(rows), self.embedder.embed([clean(r.text) for r in rows.values()], "passage"))
+                bm25 = _Within(bm25, rows)
+            cands = search(question, qvec, qlang, store, bm25, rows, n=n, translated=self.translated,
                            settings=settings)
             titles = self.titles
             return qvec, [replace(passage(c.row, c.score, c.dense or self._cosine(c.row.id, qvec)),
@@ -221,6 +227,32 @@ class _Overlay:
     """Vectors of chunks another process indexed while this one was open, searched exactly beside an
     embedded Chroma (whose in-memory index does not see another process's writes until it is opened
     again, at the next start)."""
+class _Exact:
+    """Exact search over some chunks' vectors (a question limited to a few documents)."""
+
+    def __init__(self, ids: list[str], vectors):
+        self.ids, self.vectors = ids, vectors
+
+    def query(self, qvec, n):
+        if not self.ids:
+            return []
+        sims = self.vectors @ qvec
+        return [(self.ids[i], float(sims[i])) for i in np.argsort(-sims)[:n]]
+
+
+class _Within:
+    """BM25 kept to some chunks: their best n hits (the whole ranking is read, then filtered)."""
+
+    def __init__(self, bm25, ids):
+        self.bm25, self.ids = bm25, ids
+
+    def search(self, terms, n=50):
+        return [h for h in self.bm25.search(terms, len(self.bm25.ids)) if h[0] in self.ids][:n]
+
+    def __getattr__(self, name):  # everything else is the whole index's
+        return getattr(self.bm25, name)
+
+
 
     def __init__(self, ids: list[str], vectors, store=None):
         self.ids, self.vectors, self.store = ids, vectors, store

@@ -119,14 +119,34 @@ class Index:
         return (f"the question is {n:,} characters long; the limit is {self.settings.max_question_chars:,} "
                 "(QA_MAX_QUESTION_CHARS). Ask it more briefly.")
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        """The k passages that best match the question, best first, one language per passage."""
+    def retrieve(self, question: str, k: int | None = None, documents=None) -> list[Passage]:
+        """The k passages that best match the question, best first, one language per passage.
+        `documents`: search only in these (paths as indexed or as given; see `within`)."""
         k = self.settings.k if k is None else k
         if not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
+        only = self.within(documents)
         q = self._question(question)
         lang = detect(q)
-        return self.collection.search(q, lang if lang in SUPPORTED else "en", k, self.retrieval)[1]
+        return self.collection.search(q, lang if lang in SUPPORTED else "en", k, self.retrieval, only)[1]
+
+    def within(self, documents) -> frozenset[str] | None:
+        """The indexed paths of `documents` (None: every document). Each is a path as indexed or as
+        given (relative, with ~); one that is not indexed raises ConfigError naming it."""
+        if documents is None:
+            return None
+        if isinstance(documents, (str, Path)):
+            documents = [documents]
+        paths = set()
+        for d in documents:
+            p = Path(d).expanduser()
+            found = next((c for c in (os.path.abspath(p), str(p.resolve())) if self.collection.catalog.document(c)), None)
+            if found is None:
+                raise ConfigError(f"{d} is not an indexed document (see `qa list`)")
+            paths.add(found)
+        if not paths:
+            raise ConfigError("documents is empty: name at least one indexed document, or pass None for all")
+        return frozenset(paths)
 
     def as_retriever(self, k: int | None = None):
         """This index's `retrieve` as a llama-index retriever (`qa.llamaindex.QARetriever`), for your own
@@ -142,36 +162,39 @@ class Index:
 
         return QARetriever(self, k)
 
-    def ask(self, question: str, history=None) -> Answer:
+    def ask(self, question: str, history=None, documents=None) -> Answer:
         """A cited answer whose every quote is verbatim in its file, checked before it is returned.
 
         `history`: earlier turns (Gradio messages, (user, bot) pairs, or strings); a short follow-up
-        question is searched together with the previous user question.
+        question is searched together with the previous user question. `documents`: answer only
+        from these (paths; see `within`).
         """
+        only = self.within(documents)
         q = self._question(question)
         lang, note = _language(q)
         if self._rewrites(history):
-            return self._answer(q, self._rewritten(q, history), lang, note, history)
-        ans = self._answer(q, q, lang, note, history)
+            return self._answer(q, self._rewritten(q, history), lang, note, history, only)
+        ans = self._answer(q, q, lang, note, history, only)
         prev = _last_user_turn(history, self.settings.max_question_chars)
         if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS:
             # a short question the documents do not answer alone may lean on the one before ("Et par
             # qui ?"): searched together with it. A standalone short question is answered as asked.
-            merged = self._answer(q, f"{prev} {q}", lang, note, history)
+            merged = self._answer(q, f"{prev} {q}", lang, note, history, only)
             ans = merged if merged.answered else ans
         return ans
 
-    def stream(self, question: str, history=None):
+    def stream(self, question: str, history=None, documents=None):
         """Like `ask`, for a page that shows the answer as it is written: text deltas (str, not yet
         verified) while the answerer writes, then the verified Answer, always the last item. An
         answerer without `stream` (extractive) yields its Answer alone."""
+        only = self.within(documents)
         q = self._question(question)
         lang, note = _language(q)
         if not hasattr(self.answerer, "stream"):
-            yield self.ask(question, history)
+            yield self.ask(question, history, documents)
             return
         search_q = self._rewritten(q, history) if self._rewrites(history) else q
-        qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
+        qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval, only)
         sources = Sources()
         for item in self.answerer.stream(Query(q, search_q, lang, note, qvec), passages, sources, history or ()):
             if isinstance(item, Answer):
@@ -189,8 +212,8 @@ class Index:
         except QuestionError:
             return q
 
-    def _answer(self, q: str, search_q: str, lang: str, note: str, history) -> Answer:
-        qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval)
+    def _answer(self, q: str, search_q: str, lang: str, note: str, history, only=None) -> Answer:
+        qvec, passages = self.collection.search(search_q, lang, CANDIDATES, self.retrieval, only)
         sources = Sources()
         ans = self.answerer.answer(Query(q, search_q, lang, note, qvec), passages, sources, history or ())
         verify(ans, sources)

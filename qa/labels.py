@@ -14,6 +14,7 @@ LABELS = {
         "question": "Your question", "placeholder": "Ask a question about your documents…",
         "examples": "Examples",
         "new": "New conversation",
+        "search_in": "Search only in", "search_in_info": "Every document when none is chosen",
         "sources": "### Sources",
         "sources_empty": "Citations appear here: click one to see the passage in its file.",
         "source": "Source",
@@ -38,6 +39,7 @@ LABELS = {
         "question": "Votre question", "placeholder": "Posez une question sur vos documents…",
         "examples": "Exemples",
         "new": "Nouvelle conversation",
+        "search_in": "Chercher seulement dans", "search_in_info": "Tous les documents si aucun n’est choisi",
         "sources": "### Sources",
         "sources_empty": "Les citations s’affichent ici : cliquez sur l’une d’elles pour voir le passage dans "
                          "son fichier.",

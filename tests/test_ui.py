@@ -390,3 +390,20 @@ def test_page_follows_a_french_browser_and_keeps_the_choice(browser, app_url):
         expect(pg.locator("#heading")).to_contain_text("Ask your documents")
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_page_searches_only_in_the_chosen_documents(page):
+    from playwright.sync_api import expect
+
+    page.locator("#search-in input").click()
+    page.get_by_role("option", name=SEED_004).click()
+    page.keyboard.press("Escape")
+    expect(page.locator("#search-in")).to_contain_text(SEED_004)
+    box = page.locator("#question textarea")
+    box.fill(PREPCOM_EN)  # answered from seed 000 when every document is searched
+    box.press("Enter")
+    shown = page.locator("#sources .qa-turn:visible")
+    expect(shown).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(shown).not_to_contain_text(SEED_000)
+    assert SEED_004 in shown.inner_text() or "No passage" in shown.inner_text()
