@@ -219,6 +219,7 @@ def test_the_api_key_is_sent_and_never_shown():
             client.chat([{"role": "user", "content": "Q"}], {"type": "object"})
         assert seen[0][1]["Authorization"] == f"Bearer {key}"
         assert key not in str(e.value) and url in str(e.value) and "401" in str(e.value)
+        assert key not in e.value.in_lang("fr") and "a refusé la clé d’API (HTTP 401" in e.value.in_lang("fr")
         assert key not in repr(client) and key not in repr(LLMAnswerer(SimpleNamespace(embedder=_Emb()), client))
     assert "secret" not in repr(ChatClient("http://me:secret@127.0.0.1:9"))
 
@@ -279,9 +280,13 @@ def test_a_server_down_slow_or_answering_garbage_gives_the_extractive_answer_nam
     extractive = seeds_index.answerer.answer(query, passages, Sources())
     assert ans.answerer == "llm" and ans.answered and ans.citations == extractive.citations
     assert url in ans.note or case == "not-json-content", ans.note
-    assert {"down": "connection refused", "slow": "1.5 s", "garbage": "not a chat completion",
+    assert {"down": "est injoignable (connexion refusée)", "slow": "n’a pas répondu en 1.5 s",  # a French question:
+            "garbage": "a répondu autre chose qu’une réponse de chat",  # the note in French, the server's reply as it came
             "not-json-content": "n’a pas pu être vérifiée dans les documents (il n’a fait aucune affirmation)"}[case] in ans.note
-    assert ans.note.startswith("Le modèle de langue n’a pas pu répondre") or case == "not-json-content"
+    assert ans.note.startswith("Le modèle de langue n’a pas pu répondre (le serveur du modèle à ") or case == "not-json-content"
+    if case != "not-json-content":  # an English question: the same in English
+        english = llm.answer(replace(query, lang="en"), passages, Sources())
+        assert english.note.startswith(f"The language model could not answer (the model server at {url} "), english.note
     verify(ans)
 
 
@@ -557,5 +562,5 @@ def test_a_server_killed_mid_answer_gives_the_extractive_answer_naming_its_url(s
     assert len(answers) == 2
     for url, ans in answers:
         assert ans.answerer == "llm" and ans.answered and ans.citations == extractive.citations, ans.note
-        assert f"the model server at {url} " in ans.note and "closed the connection" in ans.note, ans.note
+        assert f"le serveur du modèle à {url} " in ans.note and "a fermé la connexion" in ans.note, ans.note
         verify(ans)

@@ -144,7 +144,7 @@ class LLMAnswerer(Answerer):
         try:
             raw = self.client.chat(self.messages(query, passages, history), self._schema(passages), self.settings.max_tokens)
         except LLMError as e:
-            return self._fallback(ext, "down", str(e))
+            return self._fallback(ext, "down", e.in_lang(ext.lang))
         return self.compose(query, passages, sources, raw, ext)
 
     def stream(self, query: Query, passages: list[Passage], sources: Sources, history=()) -> Iterator[str | Answer]:
@@ -163,7 +163,7 @@ class LLMAnswerer(Answerer):
                         yield now[len(shown):]
                         shown = now
             except LLMError as e:
-                ext = self._fallback(ext, "down", str(e))
+                ext = self._fallback(ext, "down", e.in_lang(ext.lang))
             else:
                 ext = self.compose(query, passages, sources, "".join(raw), ext)
         verify(ext, sources)

@@ -31,7 +31,14 @@ SCHEMA_HINT = "\n\nReply with one JSON object, and nothing else, that follows th
 
 class LLMError(QAError):
     """The model server cannot be used: down, slow, refusing, or answering something else than a chat
-    completion. The message names the URL (never the API key)."""
+    completion. The message names the URL (never the API key); `in_lang("fr")` says it in French."""
+
+    def __init__(self, message: str, french: str = ""):
+        super().__init__(message)
+        self.french = french or message
+
+    def in_lang(self, lang: str) -> str:
+        return self.french if lang == "fr" else str(self)
 
 
 class _Refused(Exception):
@@ -79,7 +86,8 @@ class ChatClient:
                 continue
             self.mode = mode if schema is not None else self.mode
             return self._content(raw)
-        raise self._error("refused every structured-output mode (json_schema, json_object, plain text)")
+        raise self._error("refused every structured-output mode (json_schema, json_object, plain text)",
+                          "a refusé tous les modes de sortie structurée (json_schema, json_object, texte brut)")
 
     def stream(self, messages: list[dict], schema: dict | None = None, max_tokens: int = 256) -> Iterator[str]:
         """The reply's text as it is generated (`"stream": true`, server-sent events). Raises LLMError
@@ -93,7 +101,8 @@ class ChatClient:
             with resp:
                 yield from self._events(resp)
             return
-        raise self._error("refused every structured-output mode (json_schema, json_object, plain text)")
+        raise self._error("refused every structured-output mode (json_schema, json_object, plain text)",
+                          "a refusé tous les modes de sortie structurée (json_schema, json_object, texte brut)")
 
     # -- the request -----------------------------------------------------------------------------
     def _modes(self, schema) -> tuple[str, ...]:
@@ -136,7 +145,7 @@ class ChatClient:
             conn.close()
             if resp.status in REFUSED and "response_format" in body:
                 raise _Refused(resp.status)
-            raise self._error(_status_message(resp.status, text))
+            raise self._error(*_status_message(resp.status, text))
         return resp
 
     # -- the response ----------------------------------------------------------------------------
@@ -158,9 +167,11 @@ class ChatClient:
         try:
             content = json.loads(raw)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            raise self._error(f"answered something that is not a chat completion: {_snippet(raw)}") from None
+            raise self._error(f"answered something that is not a chat completion: {_snippet(raw)}",
+                              f"a répondu autre chose qu’une réponse de chat : {_snippet(raw)}") from None
         if not isinstance(content, str):
-            raise self._error(f"answered a chat completion without text: {_snippet(raw)}")
+            raise self._error(f"answered a chat completion without text: {_snippet(raw)}",
+                              f"a répondu une réponse de chat sans texte : {_snippet(raw)}")
         return content
 
     def _events(self, resp) -> Iterator[str]:
@@ -176,9 +187,10 @@ class ChatClient:
                 try:
                     event = json.loads(data)
                 except ValueError:
-                    raise self._error(f"sent an event that is not JSON: {_snippet(data)}") from None
+                    raise self._error(f"sent an event that is not JSON: {_snippet(data)}",
+                                      f"a envoyé un événement qui n’est pas du JSON : {_snippet(data)}") from None
                 if not isinstance(event, dict) or "error" in event:
-                    raise self._error(f"sent an error: {_snippet(data)}")
+                    raise self._error(f"sent an error: {_snippet(data)}", f"a envoyé une erreur : {_snippet(data)}")
                 for choice in event.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content")
                     if isinstance(text, str) and text:
@@ -187,31 +199,41 @@ class ChatClient:
         except (TimeoutError, OSError, http.client.HTTPException) as e:
             raise self._failure(e) from None
         if not finished:
-            raise self._error("closed the connection before the end of the answer")
+            raise self._error("closed the connection before the end of the answer",
+                              "a fermé la connexion avant la fin de la réponse")
 
     # -- errors ----------------------------------------------------------------------------------
     def _failure(self, e: BaseException) -> LLMError:
         if isinstance(e, TimeoutError):
-            return self._error(f"did not answer within {self.timeout:g} s (QA_LLM_TIMEOUT)")
+            return self._error(f"did not answer within {self.timeout:g} s (QA_LLM_TIMEOUT)",
+                               f"n’a pas répondu en {self.timeout:g} s (QA_LLM_TIMEOUT)")
         if isinstance(e, ConnectionRefusedError):
-            return self._error("cannot be reached (connection refused): is the model server running?")
+            return self._error("cannot be reached (connection refused): is the model server running?",
+                               "est injoignable (connexion refusée) : le serveur du modèle est-il lancé ?")
         if isinstance(e, (http.client.HTTPException, ConnectionError)):
-            return self._error(f"closed the connection before the end of the answer ({type(e).__name__})")
-        return self._error(f"cannot be reached ({getattr(e, 'strerror', None) or e})")
+            return self._error(f"closed the connection before the end of the answer ({type(e).__name__})",
+                               f"a fermé la connexion avant la fin de la réponse ({type(e).__name__})")
+        why = getattr(e, "strerror", None) or e
+        return self._error(f"cannot be reached ({why})", f"est injoignable ({why})")
 
-    def _error(self, what: str) -> LLMError:
+    def _error(self, what: str, french: str = "") -> LLMError:
+        """What went wrong, after the URL, in English and (`french`) in French: the note of a French answer."""
         message = f"the model server at {self.shown_url} {what}"
+        fr = f"le serveur du modèle à {self.shown_url} {french}" if french else message
         if self.api_key:
-            message = message.replace(self.api_key, "***")
-        return LLMError(message)
+            message, fr = message.replace(self.api_key, "***"), fr.replace(self.api_key, "***")
+        return LLMError(message, fr)
 
 
-def _status_message(status: int, text: str) -> str:
+def _status_message(status: int, text: str) -> tuple[str, str]:
+    """(English, French)."""
     if status in (401, 403):
-        return f"refused the API key (HTTP {status}; QA_LLM_API_KEY)"
+        return (f"refused the API key (HTTP {status}; QA_LLM_API_KEY)",
+                f"a refusé la clé d’API (HTTP {status} ; QA_LLM_API_KEY)")
     if status == 404:
-        return "has no chat completions endpoint there (HTTP 404): check QA_LLM_URL"
-    return f"answered HTTP {status}: {_snippet(text)}"
+        return ("has no chat completions endpoint there (HTTP 404): check QA_LLM_URL",
+                "n’a pas de point d’accès /chat/completions à cette adresse (HTTP 404) : vérifiez QA_LLM_URL")
+    return f"answered HTTP {status}: {_snippet(text)}", f"a répondu HTTP {status} : {_snippet(text)}"
 
 
 def _snippet(text: str, n: int = 120) -> str:
