@@ -46,6 +46,11 @@ def _stem(word: str, lang: str) -> str:
     return fold(_STEMMERS[lang].stemWord(word))
 
 
+def stem(word: str, lang: str) -> str:
+    """A lower-cased word's stem in `lang` (en, fr; anything else: en), accent-folded."""
+    return _stem(word, lang if lang in _STEMMERS else "en")
+
+
 def doc_terms(text: str, lang: str) -> list[str]:
     lang = lang if lang in _STEMMERS else "en"
     return [_stem(w, lang) for w in words(text)]
@@ -135,6 +140,17 @@ class BM25:
             if len(self.pos) == len(self.ids):  # nothing removed
                 return True
             return bool(self._doc_arrays()[1][self._postings(term)[0]].any())
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) term: the rarer, the more it weighs; a
+        term no passage has weighs the most."""
+        with self._lock:
+            N = len(self.pos)
+            df = 0
+            if term in self._post or term in self._span:
+                idx, _ = self._postings(term)
+                df = len(idx) if N == len(self.ids) else int(self._doc_arrays()[1][idx].sum())
+            return math.log(1 + (N - df + 0.5) / (df + 0.5)) if N else 1.0
 
     def remove(self, chunk_id: str) -> None:
         with self._lock:

@@ -207,6 +207,10 @@ class Collection:
         """Does any indexed passage contain this BM25 term?"""
         return self.bm25.knows(term)
 
+    def idf(self, term: str) -> float:
+        """How rare a BM25 term is among the indexed passages (BM25's idf)."""
+        return self.bm25.idf(term)
+
 
 def folder_embedder(home: Path, embedder: str) -> str:
     """The embedder to open a data folder with. A name is kept as it is; "auto" (the default setting) is

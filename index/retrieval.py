@@ -15,6 +15,7 @@ import numpy as np
 
 from . import bm25 as bm25mod
 from .catalog import ChunkRow
+from .lexicon import OTHER, Lexicon
 from .types import Passage
 
 
@@ -28,6 +29,7 @@ class RetrievalSettings:
     # cosine is added to passages in the other language before fusing (chosen on the same sets)
     cross_lingual_bonus: float = 0.02
     other_language_dense_only: bool = True  # a passage in the other language: the dense side alone (fuse)
+    lexicon: bool = True  # ... unless the question's words translated (index.lexicon) find it with BM25
     depth: int = 50  # hits each side contributes to the fusion
 
 
@@ -52,25 +54,31 @@ def passage(row: ChunkRow, score: float, similarity: float = 0.0) -> Passage:
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],
          dense_weight: float = 1.0, sparse_weight: float = 0.75, qlang: str = "",
-         translated: frozenset[str] = frozenset()) -> list[Candidate]:
+         translated: frozenset[str] = frozenset(), crossed: list[tuple[str, float]] | None = None) -> list[Candidate]:
     """Weighted sum of each side's z-scores; a passage found by one side only gets that side's part.
 
     BM25 cannot match a question with a passage in the other language (only names and numbers are
     shared), so with `qlang`, a passage in another language that the dense side found is scored from
     the dense side alone, weighted by both weights: it competes on what can judge it. Not when its
     document has a translation indexed (`translated`: paths with chunks that have twins): there the
-    version in the question's language should win, and BM25 helps it to.
+    version in the question's language should win, and BM25 helps it to. `crossed`: BM25 hits of the
+    question's words translated into the other language (index.lexicon), in that language only; with
+    it, a passage in the other language gets its z-score there in place of the doubled dense weight.
     """
     z: list[dict[str, float]] = []
-    for hits in (dense, sparse):
+    for hits in (dense, sparse) + ((crossed,) if crossed is not None else ()):
         hits = [h for h in hits if h[0] in rows]
         values = np.array([v for _, v in hits], dtype=np.float64)
         mu, sd = (values.mean(), values.std() + 1e-9) if hits else (0.0, 1.0)
         z.append({cid: (v - mu) / sd for cid, v in hits})
-    dz, sz = z
+    dz, sz = z[:2]
+    xz = z[2] if len(z) > 2 else None
     score: dict[str, float] = {}
-    for cid in dz.keys() | sz.keys():
-        if qlang and cid in dz and rows[cid].lang != qlang and rows[cid].path not in translated:
+    for cid in dz.keys() | sz.keys() | (xz.keys() if xz else set()):
+        other = qlang and rows[cid].lang != qlang and rows[cid].path not in translated
+        if other and xz is not None:  # BM25 of the question's words translated
+            score[cid] = dense_weight * dz.get(cid, 0.0) + sparse_weight * xz.get(cid, 0.0)
+        elif other and cid in dz:
             score[cid] = (dense_weight + sparse_weight) * dz[cid]
         else:
             score[cid] = dense_weight * dz.get(cid, 0.0) + sparse_weight * sz.get(cid, 0.0)
@@ -98,6 +106,17 @@ def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str
     return out
 
 
+def translated_terms(question: str, qlang: str) -> list[str]:
+    """The question's words as the other language's stems: each word's stem there (names, numbers and
+    cognates stem alike) and its translations in index.lexicon."""
+    lex, other = Lexicon.default(), OTHER[qlang]
+    out = []
+    for w in bm25mod.words(question):
+        out.append(bm25mod.stem(w, other))
+        out.extend(t for t, _ in lex.translate(bm25mod.stem(w, qlang), qlang))
+    return list(dict.fromkeys(out))
+
+
 def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM25, rows: dict[str, ChunkRow],
            n: int = 20, translated: frozenset[str] = frozenset(),
            settings: RetrievalSettings = DEFAULT) -> list[Candidate]:
@@ -106,7 +125,11 @@ def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM2
              for cid, sim in store.query(qvec, settings.depth)]
     dense.sort(key=lambda h: -h[1])
     sparse = bm25.search(bm25mod.query_terms(question), settings.depth)
+    crossed = None
+    if settings.lexicon and qlang in OTHER and settings.other_language_dense_only:
+        hits = bm25.search(translated_terms(question, qlang), settings.depth)
+        crossed = [(cid, v) for cid, v in hits if cid in rows and rows[cid].lang == OTHER[qlang]]
     cands = fuse(dense, sparse, rows, settings.dense_weight, settings.sparse_weight,
-                 qlang=qlang if settings.other_language_dense_only else "", translated=translated)
+                 qlang=qlang if settings.other_language_dense_only else "", translated=translated, crossed=crossed)
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

@@ -15,12 +15,15 @@ import numpy as np
 
 from index import bm25 as bm25mod
 from index.chunker import clean
+from index.letters import letters
 from index.loader import Sources
 from index.sentences import sentences
 from index.types import Passage
 
 from ..types import Answer, Citation
 from .base import LANG_NAMES, MESSAGES, Answerer, Query
+from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, question_words, shares,
+                   unknown_names)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,15 @@ class ExtractiveSettings:
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
     cross_lingual_sentence_bonus: float = 0.08  # offsets e5's preference for the question's language
     type_bonus: float = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
+    contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
+    contact_top: int = 8  # passages whose contact lines are candidates for such a question
     top: int = 3  # passages whose sentences are candidates
+    lexicon: bool = True  # a sentence in the other language shares the question's terms through index.lexicon
+    idf_overlap: bool = True  # the overlap weighs each question word by its idf in the collection
+    prefix_chars: int = 5  # a word's stem matches a longer one it begins, from this length (0: equal stems only)
+    letters: bool = True  # a letter's date, signature and addressee lines answer when, who signed, to whom
+    letter_part_discount: float = 0.01  # under its letter's best sentence with the type bonus
+    letter_named_bonus: float = 0.1  # ... and this much over it when the question names a letter ("la lettre")
     # the quote around the best sentence (window())
     window_chars: int = 400  # the longest quote a window makes
     window_next: int = 1  # sentences quoted after the best one, in its paragraph
@@ -44,30 +55,6 @@ class ExtractiveSettings:
 
 
 DEFAULT = ExtractiveSettings()
-
-
-MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|janvier|"
-          "février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre")
-# (what the question asks for, how a question asks it, what a sentence that answers it contains)
-ANSWER_TYPES = [
-    ("person", r"^(?:who|whom|whose|qui)\b|\b(?:who|qui)\b",
-     r"\b(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Monsieur|Madame|Dr\.?)\s+[A-ZÀ-Þ]|(?<!^)\b[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ][a-zà-ÿš]+"),
-    ("date", r"\b(?:when|what date|which date|what month|what year|quand|quelle date|quel mois|quelle année|"
-             r"à quelle date|de quand)\b", rf"\b(?:19|20)\d\d\b|\b(?:{MONTHS})\b"),
-    ("number", r"\b(?:how many|how much|combien|quel numéro|what number)\b", r"\d"),
-    ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
-     r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
-]
-
-
-def expected_types(question: str) -> list[str]:
-    q = question.lower()
-    return [name for name, asks, _ in ANSWER_TYPES if re.search(asks, q)]
-
-
-def has_type(sentence: str, types: list[str]) -> bool:
-    return any(re.search(pattern, sentence, re.IGNORECASE if name != "person" else 0)
-               for name, _, pattern in ANSWER_TYPES if name in types)
 
 
 @dataclass(frozen=True)
@@ -79,6 +66,8 @@ class Sentence:
     score: float = 0.0
     source: str = ""  # the text the offsets index (the file's, or the chunk's padded to its offset)
     vec: np.ndarray | None = field(default=None, compare=False, repr=False)  # its embedding, once scored
+    letter: int = -1  # the start of the letter holding it (index.letters), -1 outside letters
+    part: str = ""  # a letter's date, signature or addressee line(s); "" for a sentence of the text
 
 
 def is_heading(s: str) -> bool:
@@ -95,9 +84,11 @@ def is_heading(s: str) -> bool:
     return numbered or (len(s) < 40 and not re.search(r"\d", s))
 
 
-def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT) -> list[tuple[int, Sentence]]:
-    """(rank of the passage, sentence) for the answerable sentences of each passage."""
-    out = []
+def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT,
+          parts: tuple[str, ...] = ()) -> list[tuple[int, Sentence]]:
+    """(rank of the passage, sentence) for the answerable sentences of each passage; with `parts`, the
+    lines of that kind (date, signature, addressee) of the letters the passages are in, once each."""
+    out, seen = [], set()
     for rank, p in enumerate(passages):
         # split in the whole file, not the chunk alone, so a chunk's first line is seen whole
         text = sources.text(p.source)
@@ -107,11 +98,31 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
             text = " " * base + text  # offsets below index the file
         else:
             spans = sentences(text, p.start, p.end)
+        found = letters(text) if cfg.letters else []
+        at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731
         for a, b in spans:
             s = text[a:b]
             if (len(s) >= cfg.min_sentence_chars or re.search(r"\d", s) and len(s) >= cfg.min_fact_chars) and not is_heading(s):
-                out.append((rank, Sentence(p, a, b, s, source=text)))
+                lt = at(a)
+                out.append((rank, Sentence(p, a, b, s, source=text, letter=lt.start if lt else -1)))
+        for lt in {at(a) for a, _ in spans} - {None}:
+            for part in parts:
+                span = getattr(lt, part)
+                if span and (p.source, span) not in seen and span[0] < span[1]:
+                    seen.add((p.source, span))
+                    a, b = span
+                    out.append((rank, Sentence(span_passage(p, sources, a, b), a, b, text[a:b], source=text,
+                                               letter=lt.start, part=part)))
     return out
+
+
+def span_passage(p: Passage, sources: Sources, lo: int, hi: int) -> Passage:
+    """Passage `p` of a file moved to [lo, hi) of the same file (its text, place and lines there)."""
+    src = sources.get(p.source)
+    if src is None:
+        return p
+    return replace(p, text=src.text[lo:hi], start=lo, end=hi, where=src.where(lo, hi),
+                   lines=(src.text.count("\n", 0, lo) + 1, src.text.count("\n", 0, max(lo, hi - 1)) + 1))
 
 
 def cited_passage(s: Sentence, sources: Sources) -> Passage:
@@ -123,29 +134,40 @@ def cited_passage(s: Sentence, sources: Sources) -> Passage:
     src = sources.get(p.source)
     if src is None or src.text is not s.source:
         return p
-    lo, hi = min(p.start, s.start), max(p.end, s.end)
-    return replace(p, text=src.text[lo:hi], start=lo, end=hi, where=src.where(lo, hi),
-                   lines=(src.text.count("\n", 0, lo) + 1, src.text.count("\n", 0, max(lo, hi - 1)) + 1))
+    return span_passage(p, sources, min(p.start, s.start), max(p.end, s.end))
 
 
 def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "",
-          cfg: ExtractiveSettings = DEFAULT) -> list[Sentence]:
-    """Sentence score: cosine to the question + share of question terms present + the passage's rank
-    + whether it holds the kind of thing asked for."""
+          cfg: ExtractiveSettings = DEFAULT, idf=lambda term: 1.0) -> list[Sentence]:
+    """Sentence score: cosine to the question + share of the question's words present (each weighted
+    by its idf: "présidé" says more than "groupe" in a collection about working groups) + the
+    passage's rank + whether it holds the kind of thing asked for."""
     if not sents:
         return []
     vecs = embedder.embed([clean(s.text) for _, s in sents], "passage")
-    qterms = set(bm25mod.query_terms(question))
-    nwords = max(1, len(set(bm25mod.words(question))))
-    types = expected_types(question)
-    out = []
+    qwords = question_words(question, qlang, cfg.lexicon)
+    # a word weighs as its commonest form in the collection (an English word about French text: its translation)
+    weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
+    total = sum(weights) or 1.0
+    types, contacts = expected_types(question), expected_types(question, CONTACT_TYPES)
+    out, body = [], {}  # body: the best score without the type bonus of a sentence in each letter
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
-        overlap = min(1.0, len(qterms & terms) / nwords)
+        cross = bool(qlang) and s.passage.lang != qlang
+        overlap = sum(w for (same, other), w in zip(qwords, weights) if shares(other if cross else same, terms, cfg.prefix_chars)) / total
         value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)
-        value += cfg.type_bonus if types and has_type(s.text, types) else 0.0
         value += cfg.cross_lingual_sentence_bonus if qlang and s.passage.lang != qlang else 0.0
-        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v))
+        if not s.part and s.letter >= 0:
+            key = (s.passage.source, s.letter)
+            body[key] = max(body.get(key, -1e9), value)
+        value += cfg.type_bonus if types and has_type(s.text, types) else 0.0
+        value += cfg.contact_bonus if contacts and has_type(s.text, contacts, CONTACT_TYPES) else 0.0
+        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part))
+    # A letter's date/signature/addressee line answers for its letter: what its best sentence scores
+    # without the type bonus, plus the bonus, a little less (a sentence that says it itself wins).
+    part_bonus = cfg.type_bonus - cfg.letter_part_discount + (cfg.letter_named_bonus if names_a_letter(question) else 0.0)
+    out = [replace(s, score=body[(s.passage.source, s.letter)] + part_bonus)
+           if s.part and (s.passage.source, s.letter) in body else s for s in out if not s.part or (s.passage.source, s.letter) in body]
     out.sort(key=lambda s: -s.score)
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
@@ -237,19 +259,18 @@ def _ends(s: str) -> bool:
     return s.rstrip()[-1:] in ".!?»”\"'…;:"
 
 
-def unknown_names(question: str, knows) -> list[str]:
-    """Capitalised words of the question (after the first) that no indexed passage contains, under
-    either stemmer: a question about "Australia" is not answered by documents that never name it."""
-    words = re.findall(r"\w+", question)[1:]
-    return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]
-
-
 def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], embedder, sources: Sources, *,
-            threshold: float, knows=lambda term: True, note: str = "",
+            threshold: float, knows=lambda term: True, idf=lambda term: 1.0, note: str = "",
             cfg: ExtractiveSettings = DEFAULT) -> tuple[Answer, float]:
     """Build the answer from the best passages; returns it with the evidence score that decided it."""
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
-    ranked = score(question, qvec, split(passages[: cfg.top], sources, cfg), embedder, qlang, cfg)
+    parts = tuple(letter_parts(question, expected_types(question))) if cfg.letters else ()
+    sents = split(passages[: cfg.top], sources, cfg, parts)
+    contacts = expected_types(question, CONTACT_TYPES)
+    if contacts:  # a contact block is often a passage of its own, further down: its lines asked for
+        more = split(passages[cfg.top : cfg.contact_top], sources, cfg)
+        sents += [(cfg.top + r, s) for r, s in more if has_type(s.text, contacts, CONTACT_TYPES)]
+    ranked = score(question, qvec, sents, embedder, qlang, cfg, idf)
     evidence = ranked[0].score if ranked else 0.0
     unknown = unknown_names(question, knows)
     evidence -= cfg.unknown_name_penalty * len(unknown)
@@ -298,5 +319,6 @@ class ExtractiveAnswerer(Answerer):
     def answer(self, query: Query, passages: list[Passage], sources: Sources, history=()) -> Answer:
         vector = query.vector if query.vector is not None else self.collection.embed_query(query.search)
         ans, _ = compose(query.search, query.lang, vector, passages, self.collection.embedder, sources,
-                         threshold=self.threshold, knows=self.collection.knows, note=query.note, cfg=self.settings)
+                         threshold=self.threshold, knows=self.collection.knows,
+                         idf=self.collection.idf, note=query.note, cfg=self.settings)
         return replace(ans, answerer=self.name)

@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
     import argparse
 
     s = sub.add_parser("eval", help="measure retrieval, answers and citations on an evaluation set, beside baselines",
-                       epilog="sets: seeds, paris-call, paris-call-en-only, piaf (--full), squad, piaf-long, "
+                       epilog="sets: seeds, paris-call, paris-call-en-only, paris-call-fr-only, piaf (--full), squad, piaf-long, "
                               "squad-long, tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
                               "caches are kept in --workdir, so a second run is fast.")
     s.add_argument("set", metavar="SET", help=" | ".join(SETS) + " | FILE.jsonl (with --docs)")

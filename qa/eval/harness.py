@@ -10,6 +10,7 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
     seeds               tests/data/seeds_dev.jsonl over seeds/ (76 questions, 12 of them unanswerable)
     paris-call          tests/data/paris_call.jsonl over paris-call/en and fr (119 questions)
     paris-call-en-only  the same questions over paris-call/en alone: French questions must cross over
+    paris-call-fr-only  the same over paris-call/fr alone: English questions must cross over
     piaf                PIAF v1.0, each of its 761 paragraphs a file; a fixed sample of up to 1,000
                         questions of the split (full=True: all of them; the test split has 853)
     squad               SQuAD v1.1 (Du et al. dev split), each of its 913 paragraphs a file (4,961

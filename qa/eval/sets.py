@@ -21,7 +21,7 @@ from ..types import Passage
 from .splits import split_of
 
 REPO = Path(__file__).resolve().parents[2]
-SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf", "squad", "piaf-long", "squad-long", "tatoeba", "un")
+SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad", "piaf-long", "squad-long", "tatoeba", "un")
 SPLITS = ("train", "test", "all")
 HELD_OUT_BY_DEFAULT = ("piaf", "squad", "piaf-long", "squad-long")  # the sets we tune on: test split by default
 PIAF_SAMPLE, PIAF_SEED = 1000, 0
@@ -147,10 +147,13 @@ def _load(name: str, workdir: Path, docs) -> EvalSet:
     if name == "seeds":
         qs = read_questions(REPO / "tests" / "data" / "seeds_dev.jsonl", lang_gold_prefix=BILINGUAL_SEED)
         return EvalSet(name, (SEEDS_DIR,), tuple(qs))
-    if name in ("paris-call", "paris-call-en-only"):
-        qs = read_questions(need(paris_questions), cross_lang="fr" if name == "paris-call-en-only" else None)
+    if name.startswith("paris-call"):  # -en-only / -fr-only: one version indexed, the other language's questions cross
+        only = {"paris-call": None, "paris-call-en-only": "en", "paris-call-fr-only": "fr"}.get(name, "?")
+        if only == "?":
+            raise ConfigError(f"unknown evaluation set {name!r}: use one of {', '.join(SETS)}")
+        qs = read_questions(need(paris_questions), cross_lang={"en": "fr", "fr": "en"}.get(only))
         qs = [replace(q, article=q.gold[0]) if q.gold else q for q in qs]  # split by document
-        return EvalSet(name, (need(pc / "en"),) + ((need(pc / "fr"),) if name == "paris-call" else ()), tuple(qs))
+        return EvalSet(name, tuple(need(pc / lang) for lang in ("en", "fr") if only in (None, lang)), tuple(qs))
     base = name.removesuffix("-long")
     if base in WIKI:
         folder, qs = wiki(base, workdir, long=name.endswith("-long"))

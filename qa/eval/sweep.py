@@ -26,19 +26,27 @@ from .harness import _index, _slug
 from .metrics import contains_answer
 from .sets import HELD_OUT_BY_DEFAULT, default_workdir, load_set
 
-SETS = ("seeds", "paris-call", "paris-call-en-only", "piaf")
+SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad")
 
 E, F = EXTRACTIVE, FUSION
 VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied on top of the defaults
     ("best sentence alone (before windows)",
      replace(E, window_next=0, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
-    ("+ next sentence of the paragraph", replace(E, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
-    ("+ lead-in block, line before a title, short lines with numbers", E, F),
     ("  two next sentences, 500 characters", replace(E, window_next=2, window_chars=500), F),
-    ("cross-lingual sentence bonus 0.02", replace(E, cross_lingual_sentence_bonus=0.02), F),
-    ("cross-lingual sentence bonus 0.04", replace(E, cross_lingual_sentence_bonus=0.04), F),
-    ("cross-lingual sentence bonus 0.10", replace(E, cross_lingual_sentence_bonus=0.10), F),
-    ("fusion: BM25 z-score for every passage (before)", E, replace(F, other_language_dense_only=False)),
+    ("fusion: BM25 z-score for every passage (before)", E, replace(F, other_language_dense_only=False, lexicon=False)),
+    ("no lexicon, equal word weights, equal stems only, no letters (before)",
+     replace(E, lexicon=False, idf_overlap=False, prefix_chars=0, letters=False), replace(F, lexicon=False)),
+    ("no lexicon in the fusion", E, replace(F, lexicon=False)),
+    ("no lexicon in the sentence overlap", replace(E, lexicon=False), F),
+    ("equal word weights in the overlap", replace(E, idf_overlap=False), F),
+    ("equal stems only in the overlap", replace(E, prefix_chars=0), F),
+    ("no letters", replace(E, letters=False), F),
+    ("lexical weight 0.20", replace(E, lexical_weight=0.20), F),
+    ("lexical weight 0.20, equal word weights", replace(E, lexical_weight=0.20, idf_overlap=False), F),
+    ("lexical weight 0.20, type bonus 0.06", replace(E, lexical_weight=0.20, type_bonus=0.06), F),
+    ("lexical weight 0.20, two next sentences, 450 characters", replace(E, lexical_weight=0.20, window_next=2, window_chars=450), F),
+    ("lexical weight 0.20, two next sentences, 500 characters", replace(E, lexical_weight=0.20, window_next=2, window_chars=500), F),
+    ("lexical weight 0.30", replace(E, lexical_weight=0.30), F),
 ]
 
 
@@ -78,7 +86,7 @@ def measure(es, idx, limit: int | None) -> dict:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--piaf", type=int, default=500, help="PIAF questions (the first N of qa eval's fixed sample)")
+    p.add_argument("--piaf", type=int, default=500, help="PIAF and SQuAD train questions (the first N; PIAF's of qa eval's fixed sample)")
     p.add_argument("--workdir", type=Path, default=None)
     a = p.parse_args(argv)
     workdir = a.workdir or default_workdir()
@@ -86,7 +94,7 @@ def main(argv=None) -> None:
     print("| variant | " + " | ".join(f"{n} R@1 / acc" for n in SETS) + " | seeds answered / abstained | mean quote chars (seeds) |")
     print("|---|" + "---|" * (len(SETS) + 2))
     for label, extractive, fusion in [("**defaults**", E, F)] + VARIANTS:
-        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n == "piaf" else None)
+        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in ("piaf", "squad") else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
         print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f}" for r in rows.values())

@@ -1,0 +1,96 @@
+"""What a question asks for, and whether a sentence has it: the cues the extractive answer scores.
+
+- the kind of thing asked (a person for "who", a date for "when"...) and the contact line asked by
+  name ("the fax number");
+- which lines of a letter answer it (its date, its signature, its addressee: index.letters);
+- the question's words with their stems and translations (index.lexicon), to count the ones a
+  sentence holds;
+- the capitalised names no indexed passage contains ("Australia"), which lower the evidence.
+"""
+from __future__ import annotations
+
+import re
+
+from index import bm25 as bm25mod
+from index.letters import MONTHS
+from index.lexicon import OTHER, Lexicon
+
+# (what the question asks for, how a question asks it, what a sentence that answers it contains)
+ANSWER_TYPES = [
+    ("person", r"^(?:who|whom|whose|qui)\b|\b(?:who|qui)\b",
+     r"\b(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Monsieur|Madame|Dr\.?)\s+[A-ZÀ-Þ]|(?<!^)\b[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ][a-zà-ÿš]+"),
+    ("date", r"\b(?:when|what month|what year|quand|quel mois|quelle année|de quand|dates?|dated|datée?s?|datent)\b", rf"\b(?:19|20)\d\d\b|\b(?:{MONTHS})\b"),
+    ("number", r"\b(?:how many|how much|combien|quel numéro|what number)\b", r"\d"),
+    ("place", r"\b(?:where|où|dans quel(?:le)? (?:ville|pays)|in which (?:city|country))\b",
+     r"\b(?:à|au|en|in|at)\s+[A-ZÀ-Þ][a-zà-ÿ]"),
+]
+# The lines of a contact block, asked for by name: "Fax : 41 22 789 53 82" answers "what is the fax
+# number", however little else it shares with the question. Same layout as ANSWER_TYPES.
+CONTACT_TYPES = [
+    ("fax", r"\bfax\b|\btélécopie(?:ur)?\b", r"\b(?:fax|télécopie(?:ur)?)\b\s*:?\s*\+?\(?\d"),
+    ("phone", r"\b(?:phone|telephone|téléphone|tel)\b", r"\b(?:tel|tél|phone|téléphone|telephone)\b\.?\s*:?\s*\+?\(?\d"),
+    ("email", r"\be-?mail\b|\bcourriel\b|\badresse électronique\b", r"[\w.-]+@[\w-]+\.\w|\b[\w.-]+ at [\w-]+\.\w{2,}\b"),
+    ("address", r"(?<!e-mail )(?<!email )\b(?:address|adresse)\b(?! électronique| e-?mail)",
+     r"^[ \t]*\d{1,4}[ ,]+(?:rue|chemin|avenue|av\.|boulevard|bd|place|route|street|road|lane)\b|"
+     r"^[ \t]*(?:[A-Z]{1,2}[- ]?)?\d{4,5}[ \t]+[A-ZÀ-Þ]"),
+]
+
+
+# what a letter's own lines answer (index.letters): when it was sent, who signed it, to whom it went
+LETTER_PARTS = {
+    "date": None,  # any "when" question whose best sentence in the letter has no date
+    "signature": r"\b(?:who|qui)\b.*\b(?:wrote|write|written|signed|sign|sent|send|signé|signée?s?|écrit|envoy\w*)\b|"
+                 r"\b(?:signator(?:y|ies)|signataires?|author|auteur|sender|expéditeur)\b",
+    "addressee": r"\bto whom\b|\bà qui\b|\baddressed to\b|\bdestinataires?\b|\brecipients?\b|\badressée?s? à\b",
+}
+
+
+def letter_parts(question: str, types: list[str]) -> list[str]:
+    """The parts of a letter that may answer the question."""
+    q = question.lower()
+    return [part for part, asks in LETTER_PARTS.items() if (part in types if asks is None else re.search(asks, q))]
+
+
+def names_a_letter(question: str) -> bool:
+    """ "the date of the letters", "qui a signé la lettre": a question about a letter as a letter."""
+    return re.search(r"\b(?:letters?|lettres?|courriers?|missives?)\b", question.lower()) is not None
+
+
+def expected_types(question: str, kinds=ANSWER_TYPES) -> list[str]:
+    """What the question asks for: "person", "date"... (or of `kinds`=CONTACT_TYPES: "fax"...)."""
+    q = question.lower()
+    return [name for name, asks, _ in kinds if re.search(asks, q)]
+
+
+def has_type(sentence: str, types: list[str], kinds=ANSWER_TYPES) -> bool:
+    """Does the sentence hold one of the things asked for?"""
+    return any(re.search(pattern, sentence, (re.IGNORECASE if name != "person" else 0) | re.MULTILINE)
+               for name, _, pattern in kinds if name in types)
+
+
+def question_words(question: str, qlang: str, lexicon: bool = True) -> list[tuple[set[str], set[str]]]:
+    """Each distinct word of the question as (its stems, what it may be in the other language): the
+    stems under both stemmers, and with `lexicon` their translations (index.lexicon), so a French
+    sentence can share "président" with "Who chaired...?"."""
+    lex = Lexicon.default() if lexicon and qlang in OTHER else None
+    out = []
+    for w in dict.fromkeys(bm25mod.words(question)):
+        stems = {bm25mod.stem(w, "fr"), bm25mod.stem(w, "en")}
+        other = stems | {t for t, _ in lex.translate(bm25mod.stem(w, qlang), qlang)} if lex else stems
+        out.append((stems, other))
+    return out
+
+
+def shares(forms: set[str], terms: set[str], prefix: int = 5) -> bool:
+    """Does a sentence (its stems) hold one of a word's forms? Equal stems, or one a prefix of the other
+    from `prefix` characters on: Snowball stems "présidé" to "presid" and "Président" to "president"."""
+    if forms & terms:
+        return True
+    return prefix > 0 and any(len(f) >= prefix and len(t) >= prefix and (t.startswith(f) or f.startswith(t)) for f in forms for t in terms)
+
+
+def unknown_names(question: str, knows) -> list[str]:
+    """Capitalised words of the question (after the first) that no indexed passage contains, under
+    either stemmer: a question about "Australia" is not answered by documents that never name it."""
+    words = re.findall(r"\w+", question)[1:]
+    return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]

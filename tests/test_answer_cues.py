@@ -1,0 +1,93 @@
+"""Documents as documents: letters, contact blocks, and words that cross languages (issue 11)."""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from index.letters import letters
+from index.lexicon import Lexicon, build
+from qa.answerers.cues import CONTACT_TYPES, expected_types, question_words, shares
+
+from .conftest import SEED_000, SEED_004, SEEDS
+
+
+def quotes(ans) -> str:
+    return " ".join(c.quote for c in ans.citations)
+
+
+def test_the_letters_of_seed_004_with_their_date_signature_and_addressee():
+    text = (SEEDS / SEED_004).read_text("utf-8")
+    found = letters(text)
+    assert len(found) == 2
+    for lt, to in zip(found, ("Yoshio Utsumi", "Janis Karklinš")):
+        assert text[slice(*lt.date)] == "Le 11 juillet 2005"
+        assert text[slice(*lt.signature)].startswith("(Signé) Kofi A.")
+        assert to in text[slice(*lt.addressee)]
+        assert lt.start <= lt.date[0] < lt.signature[0] < lt.addressee[0] < lt.end
+    assert found[0].end == found[1].start
+
+
+def test_a_text_that_is_not_a_letter_has_none():
+    assert letters((SEEDS / SEED_000).read_text("utf-8")) == []  # a note: a salutation but no date line
+    assert letters("Le 11 juillet 2005, le groupe s'est réuni.\n\nIl a conclu.") == []
+
+
+def test_the_lexicon_translates_stems_both_ways():
+    lex = Lexicon.default()
+    assert "president" in dict(lex.translate("chair", "en"))  # "chaired" -> "Président"
+    assert "letter" in dict(lex.translate("lettr", "fr"))
+    assert lex.translate("zzzz", "en") == ()
+
+
+def test_the_lexicon_build_is_deterministic_and_learns_from_pairs(tmp_path):
+    pairs = [("The cat sleeps.", "Le chat dort."), ("The cat eats.", "Le chat mange."),
+             ("A dog sleeps.", "Un chien dort."), ("The dog eats fish.", "Le chien mange du poisson.")] * 3
+    a, b = tmp_path / "a.tsv.gz", tmp_path / "b.tsv.gz"
+    build(pairs, a)
+    build(pairs, b)
+    assert a.read_bytes() == b.read_bytes()
+    lex = Lexicon.read(a)
+    assert dict(lex.translate("cat", "en")).get("chat", 0) > 0.5
+    assert dict(lex.translate("chien", "fr")).get("dog", 0) > 0.5
+    assert gzip.decompress(a.read_bytes()).decode().count("\n") >= 4
+
+
+def test_question_words_carry_their_translations_and_stems_meet_by_prefix():
+    words = dict((min(same), other) for same, other in question_words("Who chaired the working group?", "en"))
+    assert "president" in words["chair"]
+    assert shares({"presid"}, {"president"}) and not shares({"presid"}, {"president"}, prefix=0)
+    assert not shares({"pre"}, {"president"})  # too short to be a stem's beginning
+    assert expected_types("What is the fax number?", CONTACT_TYPES) == ["fax"]
+    assert expected_types("What is her email address?", CONTACT_TYPES) == ["email"]
+    assert expected_types("Quelle est la nouvelle adresse de l'équipe ?", CONTACT_TYPES) == ["address"]
+
+
+def test_the_french_chair_question_quotes_the_sentence_naming_nitin_desai(seeds_index):
+    ans = seeds_index.ask("Qui a présidé le Groupe de travail sur la gouvernance de l'Internet ?")
+    assert "Nitin Desai" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("question", ["Quelle est la date des lettres de Kofi Annan ?",
+                                      "When was the letter sending the report to the Secretary-General dated?"])
+def test_a_letters_date_is_its_date_line(seeds_index, question):
+    ans = seeds_index.ask(question)
+    assert ans.answered and "11 juillet 2005" in quotes(ans)
+    c = next(c for c in ans.citations if "11 juillet 2005" in c.quote)
+    assert c.passage.text == c.quote == "Le 11 juillet 2005"  # the date line itself, cited at its offsets
+
+
+def test_who_signed_a_letter_is_its_signature(seeds_index):
+    ans = seeds_index.ask("Qui a signé la lettre qui transmet le rapport ?")
+    assert "(Signé) Kofi A." in quotes(ans)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What is the fax number of the team?", "41 22 789 53 82"),
+    ("Quel est le numéro de fax de l'équipe ?", "41 22 789 53 82"),
+    ("What is the team's new address?", "5 chemin Edouard Tavan"),
+    ("What is Louise Lassonde's email address?", "louise.lassonde at fdd.org"),
+])
+def test_a_contact_line_asked_for_by_name(seeds_index, question, expected):
+    ans = seeds_index.ask(question)
+    assert expected in ans.citations[0].quote
