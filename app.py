@@ -8,6 +8,7 @@ and launches; the page shows the build's progress. Uploads, listing and removal 
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from index.loader import SUFFIXES, formats
 from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
-from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown
+from qa.conversations import Conversations
+from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown, safe_name
 from qa.labels import LABELS, label, page_lang
 from qa.render import CSS, answer_html, markdown_literal
 
@@ -63,10 +65,18 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             time.sleep(0.3)
         yield status(build, lang)
 
-    def respond(message: str, history: list, turns: list, within=None):
+    def respond(message: str, history: list, turns: list, within=None, cid=None):
+        """The answer, added to the chat and to its turns; on the page (`cid` not None: "" for a new
+        conversation) the conversation is stored at once, so a reload right after finds it."""
+        history, turns, shown, box = _respond(message, history, turns, within)
+        if cid is not None and shown is not SAME:
+            cid = store().save(cid or None, history, turns)
+        return history, turns, shown, box, cid
+
+    def _respond(message: str, history: list, turns: list, within=None):
         history = list(history or [])
         if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
-            return history, gr.update(), gr.update(), ""
+            return history, gr.update(), SAME, ""
         turns = _aligned(turns, history)
         try:
             idx = build.wait()
@@ -76,7 +86,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
             history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
-            turns = turns + [{"lang": "en", "html": SOURCES_EMPTY}]
+            turns = turns + [{"lang": "en", "html": SOURCES_EMPTY, "question": shown, "error": str(e)}]
             return history, turns, sources_panel(turns), ""
         text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
         if not ans.answered and ans.related:
@@ -87,8 +97,59 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
         else:
             shown = answer_html(ans, with_answer=False, key=f"{len(turns)}-")
-        turns = turns + [{"lang": ans.lang, "html": shown}]
+        turns = turns + [{"lang": ans.lang, "html": shown, "question": message, "answer": ans.to_dict()}]
         return history, turns, sources_panel(turns), ""
+
+    kept: list[Conversations] = []
+
+    def store() -> Conversations:
+        if not kept:
+            kept.append(Conversations(build.wait().settings.home / "conversations.sqlite"))
+        return kept[0]
+
+    def listing(cid, lang="en"):
+        try:
+            found = store().list()
+        except QAError:
+            found = []
+        return gr.update(choices=[(c.title, c.id) for c in found], value=cid or None,
+                         label=label(lang, "conversations"))
+
+    def resume(cid, lang):
+        """The stored conversation `cid` (kept in this browser across reloads), or a fresh page."""
+        try:
+            c = store().get(cid)
+        except QAError:
+            c = None
+        if c is None:
+            return [], [], SOURCES_EMPTY, "", listing(None, lang)
+        return c.messages, c.turns, sources_panel(c.turns), c.id, listing(c.id, lang)
+
+    def rename(cid, title, lang):
+        if cid:
+            store().rename(cid, title)
+        return listing(cid, lang), ""
+
+    def ask_forget(cid, lang):
+        """Deleting asks first: the conversation named, with "Delete" and "Cancel"."""
+        c = store().get(cid) if cid else None
+        if c is None:
+            return gr.update(visible=False), ""
+        return gr.update(visible=True), label(lang, "delete_ask", title=markdown_literal(c.title))
+
+    def forget(cid, lang):
+        if cid:
+            store().delete(cid)
+        return [], [], SOURCES_EMPTY, "", listing(None, lang), gr.update(visible=False)
+
+    def export(cid):
+        text = store().markdown(cid) if cid else ""
+        if not text:
+            return gr.update(value=None, visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
+        path = folder / (safe_name(store().get(cid).title.rstrip("…")) + ".md")
+        path.write_text(text, "utf-8")
+        return gr.update(value=str(path), visible=True)
 
     def ask_json(question: str) -> dict:
         """The cited answer as JSON (for gradio_client and other programs)."""
@@ -147,12 +208,35 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "question"), placeholder=label(lang, "placeholder")),
                 gr.update(label=label(lang, "examples")), gr.update(value=label(lang, "new")),
                 gr.update(label=label(lang, "search_in"), info=label(lang, "search_in_info")),
+                gr.update(label=label(lang, "conversations")), gr.update(label=label(lang, "conversations")),
+                gr.update(label=label(lang, "rename"), placeholder=label(lang, "rename_hint")),
+                gr.update(value=label(lang, "delete")), gr.update(value=label(lang, "export")),
+                gr.update(value=label(lang, "delete_yes")), gr.update(value=label(lang, "cancel")),
+                gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
                 status_text, about_text)
 
     with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
         ui = gr.State("en")  # the page's language
+        # the conversation shown: its id ("" before its first answer; None for programs calling /chat,
+        # whose conversations are not stored), and the same kept in this browser for the next visit
+        cur = gr.State(None)
+        conv = gr.BrowserState("", storage_key="qa-conversation", secret="qa-conversation")  # an id, not a secret
+        with gr.Sidebar(label=label("en", "conversations"), elem_id="sidebar") as sidebar:
+            conv_list = gr.Radio([], label=label("en", "conversations"), elem_id="conversations")
+            new = gr.Button(label("en", "new"), elem_id="new-conversation", variant="primary")
+            title_box = gr.Textbox(label=label("en", "rename"), elem_id="rename", max_length=200,
+                                   placeholder=label("en", "rename_hint"))
+            with gr.Row():
+                forget_btn = gr.Button(label("en", "delete"), elem_id="delete-conversation", variant="stop", size="sm")
+                export_btn = gr.Button(label("en", "export"), elem_id="export-conversation", size="sm")
+            with gr.Column(visible=False, elem_id="delete-confirm", variant="panel") as confirm_box:
+                confirm_text = gr.Markdown()
+                with gr.Row():
+                    confirm_yes = gr.Button(label("en", "delete_yes"), variant="stop", size="sm", elem_id="delete-yes")
+                    confirm_no = gr.Button(label("en", "cancel"), size="sm", elem_id="delete-no")
+            exported = gr.File(label=label("en", "exported"), visible=False, elem_id="exported", interactive=False)
         with gr.Row(equal_height=True):
             heading = gr.Markdown(label("en", "title"), elem_id="heading")
             switch = gr.Radio([("English", "en"), ("Français", "fr")], value="en", label=label("en", "switch"),
@@ -170,7 +254,6 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         within = gr.Dropdown(choices=doc_choices(), value=[], multiselect=True, elem_id="search-in",
                                              label=label("en", "search_in"), info=label("en", "search_in_info"))
                         examples = gr.Examples(EXAMPLES, inputs=box, label=label("en", "examples"))
-                        new = gr.Button(label("en", "new"), elem_id="new-conversation")
                     with gr.Column(scale=2):
                         sources_md = gr.Markdown(label("en", "sources"))
                         sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=PAGE_JS,
@@ -186,22 +269,33 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                          allow_custom_value=True)  # programs name a document the list shows
                     remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
-        box.submit(respond, [box, chat, turns, within], [chat, turns, sources, box], api_name="chat")
-        new.click(lambda: ([], [], SOURCES_EMPTY, ""), None, [chat, turns, sources, box], api_name=False)
-        chat.clear(lambda: ([], SOURCES_EMPTY), None, [turns, sources], api_name=False)  # its bin icon
+        box.submit(respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
+            listing, [cur, ui], conv_list, api_name=False)
+        cur.change(lambda c: c, cur, conv, api_name=False)  # kept in this browser for the next visit
+        opened = [chat, turns, sources, cur, conv_list]
+        new.click(lambda lang: ([], [], SOURCES_EMPTY, "", listing(None, lang)), ui, opened, api_name=False)
+        chat.clear(lambda lang: ([], [], SOURCES_EMPTY, "", listing(None, lang)), ui, opened, api_name=False)
+        conv_list.input(resume, [conv_list, ui], opened, api_name=False)
+        title_box.submit(rename, [cur, title_box, ui], [conv_list, title_box], api_name=False)
+        forget_btn.click(ask_forget, [cur, ui], [confirm_box, confirm_text], api_name=False)
+        confirm_yes.click(forget, [cur, ui], opened + [confirm_box], api_name=False)
+        confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, api_name=False)
+        export_btn.click(export, cur, exported, api_name=False)
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
         files.upload(upload, [files, ui], docs_out, api_name="upload").then(lambda: None, None, files, api_name=False
                                                                             ).then(choices, within, within, api_name=False)
         remove.click(delete, [chosen, ui], docs_out, api_name="remove").then(choices, within, within, api_name=False)
-        switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within,
+        switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
+                                        export_btn, confirm_yes, confirm_no, exported,
                                         sources_md, files, remove, table, chosen, status_md, about],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept
         demo.load(None, None, switch, js=INITIAL_LANG)
         demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
-                                                            api_name=False).then(choices, within, within, api_name=False)
+                                                            api_name=False).then(choices, within, within, api_name=False
+                                                                                 ).then(resume, [conv, ui], opened, api_name=False)
     return demo
 
 
@@ -214,6 +308,9 @@ def status(build: Build, lang: str) -> str:
     docs = build.index.documents()
     langs = sorted({x for d in docs for x in (d.langs or "").split(",") if x})
     return label(lang, "ready", passages=len(build.index), docs=len(docs), langs=", ".join(langs))
+
+
+SAME = gr.update()  # the sources panel as it is (Enter on an empty box)
 
 
 def sources_panel(turns: list[dict]) -> str:

@@ -163,7 +163,7 @@ def test_chat_endpoint_returns_the_answer_and_highlighted_sources(client):
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert _text(history[0]) == PREPCOM_EN
     assert "[1]" in _text(history[1])
-    assert "<mark>" in sources and f"[1] <span class=\"qa-title\">Dear Members of the Bureau,</span>" in sources
+    assert "<mark>" in sources and "[1] <span class=\"qa-title\">Dear Members of the Bureau,</span>" in sources
     assert SEED_000 in sources  # the file name beside its title
     assert box == ""  # the textbox is cleared for the next question
 
