@@ -17,7 +17,7 @@ from index import offline  # noqa: F401  (offline, no telemetry, Gradio's event 
 import gradio as gr  # noqa: E402,I001
 
 import qa
-from index.loader import SUFFIXES, formats
+from index.loader import formats
 from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
@@ -175,7 +175,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             return f"⚠️ {e}", *refresh(lang)
         try:
             report = add_uploads(idx, files or [], lambda done, total, what: progress(
-                (done, max(total, 1)), desc=f"Indexing {what}"))
+                (done, max(total, 1)), desc=label(lang, "indexing", what=what), unit="files"))
         finally:  # our copy is in <home>/uploads (if it was indexed): Gradio's is not kept
             for f in files or []:
                 Path(f if isinstance(f, str) else getattr(f, "name", "")).unlink(missing_ok=True)
@@ -192,6 +192,19 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         except QAError as e:
             message = f"⚠️ {e}"
         return message, *refresh(lang)
+
+    def pick_row(lang, evt: gr.SelectData):
+        name, box_, text = ask_remove(evt.row_value[1] if evt.row_value and len(evt.row_value) > 1 else "", lang)
+        return box_, name, text
+
+    def ask_remove(name, lang):
+        """A row clicked in the list (or a name chosen): its removal asked first, the document named."""
+        names = document_names(build.index)
+        if not name or name not in names:
+            return gr.update(), gr.update(visible=False), ""
+        title = next((row[0] for row in documents_table(build.index) if row[1] == name), name)
+        return name, gr.update(visible=True), label(lang, "remove_ask", title=markdown_literal(title),
+                                                    name=markdown_literal(name))
 
     def choices(kept):
         """The documents to search in, as the list shows them now; the chosen ones still indexed kept."""
@@ -212,6 +225,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "rename"), placeholder=label(lang, "rename_hint")),
                 gr.update(value=label(lang, "delete")), gr.update(value=label(lang, "export")),
                 gr.update(value=label(lang, "delete_yes")), gr.update(value=label(lang, "cancel")),
+                gr.update(value=label(lang, "remove_yes")), gr.update(value=label(lang, "cancel")),
                 gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
@@ -259,15 +273,21 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=PAGE_JS,
                                           html_template='<div aria-live="polite">${value}</div>', head=CSS)
             with gr.Tab(label("en", "tab_docs"), id="documents") as tab_docs:
+                # every type is taken: what cannot be indexed is listed in the report with the reason
                 files = gr.File(label=label("en", "upload", formats=formats()), file_count="multiple",
-                                file_types=sorted(SUFFIXES), type="filepath", elem_id="upload")
+                                type="filepath", elem_id="upload")
                 outcome = gr.Markdown(elem_id="upload-report")
                 table = gr.Dataframe(headers=DOC_HEADERS, value=documents_table(build.index), interactive=False,
-                                     wrap=True, elem_id="documents")
+                                     wrap=True, elem_id="documents", column_widths=["38%", "27%", "10%", "10%", "15%"])
                 with gr.Row():
                     chosen = gr.Dropdown(label=label("en", "choose"), choices=doc_choices(), elem_id="remove-choice",
                                          allow_custom_value=True)  # programs name a document the list shows
-                    remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove")
+                    remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove", interactive=False)
+                with gr.Column(visible=False, elem_id="remove-confirm", variant="panel") as remove_box:
+                    remove_text = gr.Markdown()
+                    with gr.Row():
+                        remove_yes = gr.Button(label("en", "remove_yes"), variant="stop", size="sm", elem_id="remove-yes")
+                        remove_no = gr.Button(label("en", "cancel"), size="sm", elem_id="remove-no")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
         box.submit(respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
             listing, [cur, ui], conv_list, api_name=False)
@@ -283,11 +303,16 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         export_btn.click(export, cur, exported, api_name=False)
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
-        files.upload(upload, [files, ui], docs_out, api_name="upload").then(lambda: None, None, files, api_name=False
-                                                                            ).then(choices, within, within, api_name=False)
-        remove.click(delete, [chosen, ui], docs_out, api_name="remove").then(choices, within, within, api_name=False)
+        files.upload(upload, [files, ui], docs_out, api_name="upload", show_progress_on=outcome).then(
+            lambda: None, None, files, api_name=False).then(choices, within, within, api_name=False)
+        table.select(pick_row, ui, [remove_box, chosen, remove_text], api_name=False, scroll_to_output=True)
+        remove.click(ask_remove, [chosen, ui], [chosen, remove_box, remove_text], api_name=False)
+        chosen.change(lambda name: gr.update(interactive=bool(name)), chosen, remove, api_name=False)
+        remove_yes.click(delete, [chosen, ui], docs_out, api_name="remove").then(
+            lambda: gr.update(visible=False), None, remove_box, api_name=False).then(choices, within, within, api_name=False)
+        remove_no.click(lambda: gr.update(visible=False), None, remove_box, api_name=False)
         switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
-                                        export_btn, confirm_yes, confirm_no, exported,
+                                        export_btn, confirm_yes, confirm_no, remove_yes, remove_no, exported,
                                         sources_md, files, remove, table, chosen, status_md, about],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
@@ -304,7 +329,7 @@ def status(build: Build, lang: str) -> str:
     if build.error:
         return label(lang, "failed", error=build.error)
     if build.index is None:
-        return label(lang, "building", done=build.done, total=build.total or "?", what=build.what)
+        return label(lang, "building", done=int(build.done), total=build.total or "?", what=build.what)
     docs = build.index.documents()
     langs = sorted({x for d in docs for x in (d.langs or "").split(",") if x})
     return label(lang, "ready", passages=len(build.index), docs=len(docs), langs=", ".join(langs))

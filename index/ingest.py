@@ -104,7 +104,7 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
         if not chunks:
             report.failed.append((doc.path, "has no text to index"))
             continue
-        step = (lambda n, c=len(chunks): progress(i, len(files), f"{name} ({c} chunks)")) if progress else None
+        step = _chunk_progress(progress, i, len(files), name, len(chunks)) if progress else None
         pending.append((doc, chunks, old is not None, step))
         first_of[doc.sha256] = doc.path
         if sum(len(c) for _, c, _, _ in pending) >= WRITE_WINDOW:
@@ -123,6 +123,18 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
 # Chroma costs ~20-90 ms per upsert call whatever its size, so one call per small file was most of a
 # use-v3 ingest. A killed run loses at most one window, whose vectors are then in the embedding cache.
 WRITE_WINDOW = 256
+
+
+def _chunk_progress(progress, i: int, total: int, name: str, n_chunks: int):
+    """A file's progress as its chunks are embedded (the embedder reports each batch): i + k/n of total,
+    so a bar moves during a long file, not only between files."""
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] = min(n_chunks, done[0] + n)
+        progress(i + done[0] / max(n_chunks, 1), total, f"{name} ({done[0]}/{n_chunks} chunks)")
+
+    return step
 
 
 def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:

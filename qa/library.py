@@ -41,6 +41,14 @@ def safe_name(name: str) -> str:
     return stem.rstrip(" .") + suffix if stem.rstrip(" .") else "upload" + suffix
 
 
+def shown_name(name) -> str:
+    """An uploaded file's own name, to name it in a report: its last path part, control characters
+    replaced, at most NAME_CHARS characters (the name it is stored under is `safe_name`'s)."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", str(getattr(name, "name", name))))[-1]
+    base = "".join("_" if unicodedata.category(ch)[0] == "C" else ch for ch in base).strip() or "upload"
+    return base if len(base) <= NAME_CHARS else base[: NAME_CHARS - 1] + "…"
+
+
 def add_uploads(idx: Index, files, progress=None):
     """Copy uploaded files into <home>/uploads under safe names and index them.
 
@@ -62,9 +70,9 @@ def add_uploads(idx: Index, files, progress=None):
         src, original = (item if isinstance(item, (tuple, list)) else (item, item))
         src = Path(src if isinstance(src, (str, os.PathLike)) else src.name)  # a path, or a tempfile object
         name = safe_name(str(original))
-        if Path(name).suffix.lower() not in SUFFIXES:
-            early.failed.append((name, f"unsupported file type {Path(name).suffix or '(none)'}; "
-                                                f"supported: {', '.join(sorted(SUFFIXES))}"))
+        if Path(name).suffix.lower() not in SUFFIXES:  # named as uploaded: ".bashrc" is not stored as "bashrc"
+            early.failed.append((shown_name(original), f"unsupported file type {Path(name).suffix or '(none)'}; "
+                                                       f"supported: {', '.join(sorted(SUFFIXES))}"))
             continue
         tmp = staging / name
         try:
@@ -154,11 +162,16 @@ def remove_document(idx: Index, path: str, lang: str = "en") -> str:
 
 def report_markdown(report) -> str:
     """An indexing Report as a Markdown list, one line per file and why."""
+    from .render import markdown_literal as md  # a file named "*x*.md" is shown as named
+
+    def n(p):
+        return md(Path(p).name)
+
     lines = [f"**{report.summary().splitlines()[0]}**"]
-    lines += [f"- ✓ added {Path(p).name}" for p in report.added]
-    lines += [f"- 🔄 updated {Path(p).name}" for p in report.updated]
-    lines += [f"- ⏭️ unchanged {Path(p).name}" for p in report.unchanged]
-    lines += [f"- 🗑️ removed {Path(p).name}" for p in report.removed]
-    lines += [f"- ⏭️ {Path(p).name}: {why}" for p, why in report.skipped]
-    lines += [f"- ⚠️ {Path(p).name} {why}" for p, why in report.failed]
+    lines += [f"- ✓ added {n(p)}" for p in report.added]
+    lines += [f"- 🔄 updated {n(p)}" for p in report.updated]
+    lines += [f"- ⏭️ unchanged {n(p)}" for p in report.unchanged]
+    lines += [f"- 🗑️ removed {n(p)}" for p in report.removed]
+    lines += [f"- ⏭️ {n(p)}: {md(why)}" for p, why in report.skipped]
+    lines += [f"- ⚠️ {n(p)} {md(why)}" for p, why in report.failed]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ def tqdm_progress(desc: str, unit: str = "file"):
         if bar.total != total:
             bar.total = total
         bar.set_postfix_str(what[:40])
-        bar.n = done
+        bar.n = int(done)  # files done (the indexer also reports a file's chunks, as a fraction)
         bar.refresh()
 
     return bar, update

@@ -121,3 +121,60 @@ def test_an_upload_over_the_file_budget_reports_the_rest(tmp_path, monkeypatch):
     report = library.add_uploads(idx, files)
     assert len(report.added) == 2 and [p for p, _ in report.failed] == ["note-2.md"]
     assert "at most 2 files" in report.failed[0][1]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+def test_documents_tab_in_a_browser_reports_every_rejected_file_and_removes_after_a_confirmation(tmp_path):
+    """Upload from the page: a good file, a dot-named file and an unsupported type; every file is in
+    the report, which stays; a row of the list is removed only once confirmed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from .test_ui import CHROMIUM, CHROMIUM_ARGS, _free_port
+
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "principe-5.md"
+    good.write_bytes((PARIS / "fr" / "case-study-principle-5.md").read_bytes())
+    (incoming / ".bashrc").write_text("export PATH=$PATH:~/bin\n")
+    (incoming / "setup.exe").write_bytes(b"MZ\x90\x00")
+    demo = app.create_app(lambda progress=None: idx)
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            pg = browser.new_page(viewport={"width": 1366, "height": 900})
+            pg.goto(demo.local_url)
+            expect(pg.locator("#status")).to_contain_text("Ready", timeout=30_000)
+            pg.get_by_role("tab", name="Documents").click()
+            expect(pg.locator("#remove")).to_be_disabled()  # nothing chosen: nothing to remove
+            pg.locator("#upload input[type=file]").set_input_files(
+                [str(good), str(incoming / ".bashrc"), str(incoming / "setup.exe")])
+            report = pg.locator("#upload-report")
+            expect(report).to_contain_text("added principe-5.md", timeout=60_000)
+            expect(report).to_contain_text(".bashrc unsupported file type (none)")
+            expect(report).to_contain_text("setup.exe unsupported file type .exe")
+            table = pg.locator("#documents")
+            title = idx.documents()[0].title
+            expect(table).to_contain_text(title)
+            pg.wait_for_timeout(3000)
+            expect(report).to_contain_text(".bashrc unsupported")  # the report stays, unlike a toast
+
+            table.get_by_test_id("cell-0-1").click()  # a row: its removal is asked first
+            confirm = pg.locator("#remove-confirm")
+            expect(confirm).to_contain_text(f"Remove “{title}” (principe-5.md) from the index?")
+            pg.get_by_role("button", name="Cancel").click()
+            expect(confirm).to_be_hidden()
+            assert len(idx) > 0
+            table.get_by_test_id("cell-0-0").click()
+            pg.get_by_role("button", name="Yes, remove").click()
+            expect(report).to_contain_text("Removed principe-5.md")
+            expect(confirm).to_be_hidden()
+            expect(table).not_to_contain_text("principe-5.md")
+            assert len(idx) == 0 and not (tmp_path / "home" / "uploads" / "principe-5.md").exists()
+            browser.close()
+    finally:
+        demo.close()

@@ -105,7 +105,7 @@ def test_a_conversation_is_resumed_after_a_reload_and_a_restart(browser, own_ind
         pg.reload()
         expect(pg.locator('#chat [data-testid="bot"]')).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
         expect(pg.locator("#sources .qa-turn:visible")).to_contain_text(SEED_004)
-        pg.locator('#chat [data-testid="bot"]').first.get_by_role("button", name="Source 1").click()
+        pg.locator('#chat [data-testid="bot"]').first.get_by_role("button", name="Source 1", exact=True).first.click()
         expect(pg.locator("#sources .qa-turn:visible")).to_contain_text(SEED_000)  # each answer's sources came back
         demo.close()
         demo = _launch(own_index, port)  # the server restarted: same data folder, same address
