@@ -275,7 +275,9 @@ def write(report: dict, out: Path) -> None:
         + ", ".join(f"{n} {v} s" for n, v in report["first_use_build"].items()) + ".",
     ]
     md = "# e5-small engines\n\n`python -m bench.engines`\n\n" + "\n".join(lines) + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
-    (out / "engines.md").write_text(md)
+    path = out / "engines.md"
+    _, section, rest = (path.read_text() if path.exists() else "").partition("\n## ")  # bench.heldout's section
+    path.write_text(md + ("\n## " + rest if section else ""))
     print(md)
 
 
