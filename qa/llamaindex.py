@@ -28,9 +28,8 @@ def to_node(p: Passage) -> NodeWithScore:
     `line_start`, `line_end`, `where` and, when the passage has one, `title`; the fused score."""
     meta = {"source": p.source, "file_name": p.name, "lang": p.lang, "start": p.start, "end": p.end,
             "line_start": p.lines[0], "line_end": p.lines[1], "where": p.location}
-    title = getattr(p, "title", "")  # documents' titles, where the document side records them
-    if title:
-        meta["title"] = title
+    if p.title:  # its document's title
+        meta["title"] = p.title
     if p.twin:
         meta["twin"] = p.twin  # the id of its indexed translation
     node = TextNode(id_=p.id or f"{p.source}:{p.start}", text=p.text, metadata=meta,
