@@ -22,6 +22,7 @@ from qa.api import Index, default_index
 from qa.build import Build
 from qa.errors import QAError
 from qa.conversations import Conversations
+from qa.feedback import Feedback
 from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown, safe_name
 from qa.labels import LABELS, label, page_lang
 from qa.render import CSS, answer_html, markdown_literal
@@ -141,6 +142,23 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         if cid:
             store().delete(cid)
         return [], [], SOURCES_EMPTY, "", listing(None, lang), gr.update(visible=False)
+
+    def rate(history, turns, cid, evt: gr.LikeData):
+        """👍/👎 on an answer: kept with its question, answer and citations (qa.feedback)."""
+        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        k = sum(1 for m in (history or [])[: i + 1] if isinstance(m, dict) and m.get("role") == "assistant") - 1
+        turn = (turns or [])[k] if 0 <= k < len(turns or []) else None
+        if turn and turn.get("answer"):
+            liked = evt.liked if isinstance(evt.liked, bool) else {"like": True, "dislike": False}.get(
+                str(evt.liked).lower())
+            feedback().record(turn["question"], turn["answer"], liked, cid or "", k)
+
+    kept_fb: list[Feedback] = []
+
+    def feedback() -> Feedback:
+        if not kept_fb:
+            kept_fb.append(Feedback(build.wait().settings.home / "feedback.sqlite"))
+        return kept_fb[0]
 
     def export(cid):
         text = store().markdown(cid) if cid else ""
@@ -301,6 +319,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         confirm_yes.click(forget, [cur, ui], opened + [confirm_box], api_name=False)
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, api_name=False)
         export_btn.click(export, cur, exported, api_name=False)
+        chat.like(rate, [chat, turns, cur], None, api_name=False)
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
         files.upload(upload, [files, ui], docs_out, api_name="upload", show_progress_on=outcome).then(

@@ -222,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--llm-url", default=None, metavar="URL", help=llm_url["help"])
     s.set_defaults(fn=cmd_serve)
     from .eval.cli import add_parser as add_eval
+    from .feedback import add_parser as add_feedback
 
     add_eval(sub)
+    add_feedback(sub)
     return p
 
 

@@ -168,3 +168,43 @@ def test_conversations_are_listed_renamed_exported_and_deleted_after_a_confirmat
     finally:
         context.close()
         demo.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_thumbs_on_the_page_become_an_evaluation_set(browser, own_index, tmp_path):
+    from playwright.sync_api import expect
+
+    from qa.cli import main
+    from qa.eval.sets import read_questions
+
+    demo = _launch(own_index, _free_port())
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        pg = _open(context, demo.local_url)
+        _ask_on_page(pg, FORMED_FR)
+        pg.locator("#chat").get_by_role("button", name="Like", exact=True).last.click()  # under its answer
+        box = pg.locator("#question textarea")
+        box.fill("What is the capital of Australia?")
+        box.press("Enter")
+        bots = pg.locator('#chat [data-testid="bot"]')
+        expect(bots).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+        expect(bots.nth(1)).to_contain_text("do not say")
+        pg.locator("#chat").get_by_role("button", name="Like", exact=True).last.click()
+        _ask_on_page(pg, PREPCOM_EN)
+        pg.locator("#chat").get_by_role("button", name="Dislike", exact=True).last.click()
+        out = tmp_path / "feedback.jsonl"
+        home = str(own_index.settings.home)
+        for _ in range(50):  # the last click reaches the server a moment later
+            if main(["feedback", "export", "-o", str(out), "--home", home]) == 0 and out.read_text().count("\n") == 2:
+                break
+            pg.wait_for_timeout(100)
+        qs = read_questions(out)
+        assert [(q.text, q.answerable) for q in qs] == [(FORMED_FR, True), ("What is the capital of Australia?", False)]
+        assert SEED_004 in qs[0].gold and any("Nitin Desai" in a for a in qs[0].answers)
+        from qa.feedback import Feedback
+
+        assert [liked for liked, _, _ in Feedback(own_index.settings.home / "feedback.sqlite").all()] == [True, True, False]
+    finally:
+        context.close()
+        demo.close()
