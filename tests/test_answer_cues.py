@@ -91,3 +91,21 @@ def test_who_signed_a_letter_is_its_signature(seeds_index):
 def test_a_contact_line_asked_for_by_name(seeds_index, question, expected):
     ans = seeds_index.ask(question)
     assert expected in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("question, short", [
+    ("Who chaired the Working Group on Internet Governance?", "Nitin Desai [1] — According to the documents: "),
+    ("Quand le groupe de travail a-t-il été constitué ?", "11 novembre 2004 [1] — D’après les documents : "),
+    ("What is the fax number of the team?", "41 22 789 53 82 [1] — "),
+])
+def test_the_answer_leads_with_the_short_answer_inside_its_quote(seeds_index, question, short):
+    ans = seeds_index.ask(question)
+    assert ans.text.startswith(short)
+    assert short.split(" [1]")[0] in ans.citations[0].quote  # verbatim inside the verified quote
+
+
+def test_no_short_answer_when_the_quote_holds_two_candidates():
+    from qa.answerers.cues import short_answer
+    two = "M. Janis Karklinš et M. Yoshio Utsumi ont reçu la lettre."
+    assert short_answer(two, "Qui a reçu la lettre ?", ["person"], []) is None
+    assert short_answer(two, "Qui, avec M. Utsumi, a reçu la lettre ?", ["person"], []) is not None  # one not named

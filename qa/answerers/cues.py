@@ -94,3 +94,37 @@ def unknown_names(question: str, knows) -> list[str]:
     either stemmer: a question about "Australia" is not answered by documents that never name it."""
     words = re.findall(r"\w+", question)[1:]
     return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]
+
+
+_PERSON = re.compile(r"\b(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Dr\.?|Monsieur|Madame|Excellence)\s+"
+                     r"((?:[A-ZÀ-Þ][\w'’-]*\.?\s+){0,2}[A-ZÀ-Þ][\w'’-]+)")
+_DATE = re.compile(rf"\b(?:\d{{1,2}}(?:er)?(?:[-–]\d{{1,2}})?\s+(?:{MONTHS})\s+\d{{4}}|(?:{MONTHS})\s+\d{{1,2}},?\s+\d{{4}}"
+                   rf"|(?:{MONTHS})\s+\d{{4}})\b", re.IGNORECASE)
+_CONTACT_VALUE = {
+    "fax": r"\b(?:fax|télécopie(?:ur)?)\b\s*:?\s*(\+?[\d(][\d ()./-]{5,}\d)",
+    "phone": r"\b(?:tel|tél|phone|téléphone|telephone)\b\.?\s*:?\s*(\+?[\d(][\d ()./-]{5,}\d)",
+    "email": r"([\w.-]+@[\w-]+(?:\.\w+)+|[\w.-]+ at [\w-]+\.\w{2,})",
+}
+
+
+def short_answer(sentence: str, question: str, types: list[str], contacts: list[str]) -> tuple[int, int] | None:
+    """Where in the sentence the thing asked for is, when it holds exactly one of them that the question
+    does not already name: "Nitin Desai" in "...j'ai demandé à M. Nitin Desai, mon conseiller spécial...,
+    d'en être le Président." for "Who chaired...?". Offsets into `sentence`; None when unsure."""
+    q = question.lower()
+    found: list[re.Match] = []
+    for kind in contacts:
+        if kind in _CONTACT_VALUE:
+            found = list(re.finditer(_CONTACT_VALUE[kind], sentence, re.IGNORECASE))
+            break
+    else:
+        if "person" in types:
+            found = [m for m in _PERSON.finditer(sentence) if not any(w.lower() in q for w in m.group(1).split())]
+        elif "date" in types:
+            found = [m for m in _DATE.finditer(sentence) if m.group().lower() not in q]
+    values = {m.group(m.lastindex or 0) for m in found}
+    if len(values) != 1:
+        return None
+    m = found[0]
+    g = m.lastindex or 0
+    return m.start(g), m.end(g)

@@ -23,13 +23,13 @@ from index.types import Passage
 from ..types import Answer, Citation
 from .base import LANG_NAMES, MESSAGES, Answerer, Query
 from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, question_words, shares,
-                   unknown_names)
+                   short_answer, unknown_names)
 
 
 @dataclass(frozen=True)
 class ExtractiveSettings:
     """The extractive answer's tuning (README, "The answer"); chosen with eval/sweep on the dev sets."""
-    lexical_weight: float = 0.15  # weight of the question-term overlap beside the cosine similarity
+    lexical_weight: float = 0.20  # weight of the question-term overlap beside the cosine similarity
     unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
     second_within: float = 0.03  # a second sentence is quoted if its score is this close to the best
@@ -37,6 +37,8 @@ class ExtractiveSettings:
     min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
     cross_lingual_sentence_bonus: float = 0.08  # offsets e5's preference for the question's language
+    short_answers: bool = True  # lead with the name, date or number asked for when the quote holds exactly one
+    title_penalty: float = 0.03  # a title in capitals, under the sentences that say something (is_title)
     type_bonus: float = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
     contact_top: int = 8  # passages whose contact lines are candidates for such a question
@@ -48,8 +50,8 @@ class ExtractiveSettings:
     letter_part_discount: float = 0.01  # under its letter's best sentence with the type bonus
     letter_named_bonus: float = 0.1  # ... and this much over it when the question names a letter ("la lettre")
     # the quote around the best sentence (window())
-    window_chars: int = 400  # the longest quote a window makes
-    window_next: int = 1  # sentences quoted after the best one, in its paragraph
+    window_chars: int = 450  # the longest quote a window makes
+    window_next: int = 2  # sentences quoted after the best one, in its paragraph
     window_prev: bool = True  # an unpunctuated line (letterhead, address) takes the line before
     window_lead: bool = True  # a lead-in ending with ':' takes the block after it
 
@@ -82,6 +84,13 @@ def is_heading(s: str) -> bool:
         return False
     numbered = re.match(r"\d+[.)]\s", s) is not None
     return numbered or (len(s) < 40 and not re.search(r"\d", s))
+
+
+def is_title(s: str) -> bool:
+    """A line in capitals without a final stop ("DECLARATION SUR LE GROUPE DE TRAVAIL..."): a document's
+    title names its subject, so it shares the words of most questions about it, and answers few."""
+    letters_ = [c for c in s if c.isalpha()]
+    return bool(letters_) and not _ends(s) and sum(c.isupper() for c in letters_) >= 0.8 * len(letters_)
 
 
 def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT,
@@ -150,24 +159,29 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
     total = sum(weights) or 1.0
     types, contacts = expected_types(question), expected_types(question, CONTACT_TYPES)
-    out, body = [], {}  # body: the best score without the type bonus of a sentence in each letter
+    out, best = [], {}  # best: the top sentence of each letter, (score, whether it holds what is asked)
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
         cross = bool(qlang) and s.passage.lang != qlang
         overlap = sum(w for (same, other), w in zip(qwords, weights) if shares(other if cross else same, terms, cfg.prefix_chars)) / total
         value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)
         value += cfg.cross_lingual_sentence_bonus if qlang and s.passage.lang != qlang else 0.0
+        value -= cfg.title_penalty if is_title(s.text) else 0.0
+        typed = bool(types) and has_type(s.text, types)
+        value += cfg.type_bonus if typed else 0.0
+        value += cfg.contact_bonus if contacts and has_type(s.text, contacts, CONTACT_TYPES) else 0.0
         if not s.part and s.letter >= 0:
             key = (s.passage.source, s.letter)
-            body[key] = max(body.get(key, -1e9), value)
-        value += cfg.type_bonus if types and has_type(s.text, types) else 0.0
-        value += cfg.contact_bonus if contacts and has_type(s.text, contacts, CONTACT_TYPES) else 0.0
+            best[key] = max(best.get(key, (-1e9, False)), (value, typed))
         out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part))
-    # A letter's date/signature/addressee line answers for its letter: what its best sentence scores
-    # without the type bonus, plus the bonus, a little less (a sentence that says it itself wins).
-    part_bonus = cfg.type_bonus - cfg.letter_part_discount + (cfg.letter_named_bonus if names_a_letter(question) else 0.0)
-    out = [replace(s, score=body[(s.passage.source, s.letter)] + part_bonus)
-           if s.part and (s.passage.source, s.letter) in body else s for s in out if not s.part or (s.passage.source, s.letter) in body]
+    # A letter's date/signature/addressee line answers for its letter when the letter's best sentence
+    # does not say what is asked itself ("vous transmettre aujourd'hui le rapport": sent when?): that
+    # sentence's score with the type bonus, a little less; more when the question names a letter.
+    named = names_a_letter(question)
+    part_score = {k: v + cfg.type_bonus - cfg.letter_part_discount + (cfg.letter_named_bonus if named else 0.0)
+                  for k, (v, typed) in best.items() if named or not typed}
+    out = [replace(s, score=part_score[(s.passage.source, s.letter)]) if s.part else s
+           for s in out if not s.part or (s.passage.source, s.letter) in part_score]
     out.sort(key=lambda s: -s.score)
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
@@ -288,6 +302,11 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
                 continue  # a translation of what the first quote says adds nothing
             s = window(s, cfg)
             if s.passage.source == first.source and s.start < chosen[0].end and chosen[0].start < s.end:
+                lo, hi = min(s.start, chosen[0].start), max(s.end, chosen[0].end)
+                if s.start < chosen[0].start and hi - lo <= cfg.window_chars and "\n\n" not in s.source[lo:hi]:
+                    # just before the first quote, in its paragraph: one quote of both (the question's
+                    # subject in one sentence, its answer in the one before)
+                    chosen[0] = replace(chosen[0], start=lo, end=hi, text=s.source[lo:hi])
                 continue  # inside the first quote's window
             chosen.append(s)
             break
@@ -298,7 +317,12 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         tag = msg["in"].format(lang=LANG_NAMES[qlang if qlang in LANG_NAMES else "en"][p.lang]) if p.lang != qlang else ""
         quote = f"« {clean(s.text)} »" if qlang == "fr" else f"“{clean(s.text)}”"
         pieces.append(f"{quote}{tag} [{n}]")
-    return Answer(msg["lead"] + " ".join(pieces), qlang, True, cites, [], note), evidence
+    lead = msg["lead"]
+    best = ranked[0]
+    span = short_answer(best.text, question, expected_types(question), expected_types(question, CONTACT_TYPES)) if cfg.short_answers else None
+    if span is not None and chosen[0].start <= best.start and best.end <= chosen[0].end:
+        lead = f"{clean(best.text[span[0] : span[1]])} [1] — {lead}"  # the thing asked for, then the quote saying it
+    return Answer(lead + " ".join(pieces), qlang, True, cites, [], note), evidence
 
 
 class ExtractiveAnswerer(Answerer):
