@@ -53,6 +53,14 @@ SET_LANG = """(v) => {
 }"""
 
 
+# On a phone the conversations panel covers the page: it starts closed there (its toggle opens it)
+PHONE_SIDEBAR = """() => {
+  if (window.innerWidth >= 768) return;
+  const toggle = document.querySelector('#sidebar.open .toggle-button, #sidebar.open button[aria-label="Toggle Sidebar"]');
+  if (toggle) toggle.click();
+}"""
+
+
 def create_app(index_factory=default_index, build: Build | None = None) -> gr.Blocks:
     """The page over the index `index_factory(progress=...)` makes. Building the page starts nothing:
     `main` starts the index's build before launching, and otherwise the first visit or question does."""
@@ -117,14 +125,23 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                          label=label(lang, "conversations"))
 
     def resume(cid, lang):
-        """The stored conversation `cid` (kept in this browser across reloads), or a fresh page."""
+        """The stored conversation `cid` (one chosen in the list), or a fresh page."""
         try:
             c = store().get(cid)
         except QAError:
             c = None
         if c is None:
-            return [], [], SOURCES_EMPTY, "", listing(None, lang)
-        return c.messages, c.turns, sources_panel(c.turns), c.id, listing(c.id, lang)
+            return fresh(lang)
+        return c.messages, c.turns, sources_panel(c.turns), c.id, c.id, listing(c.id, lang)
+
+    def resume_visit(kept_id, lang, history, cid):
+        """At a visit: the conversation this browser kept, unless a question was asked meanwhile."""
+        if history:
+            return gr.update(), gr.update(), gr.update(), cid, cid, listing(cid, lang)
+        return resume(kept_id, lang)
+
+    def fresh(lang):
+        return [], [], SOURCES_EMPTY, "", "", listing(None, lang)
 
     def rename(cid, title, lang):
         if cid:
@@ -141,7 +158,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     def forget(cid, lang):
         if cid:
             store().delete(cid)
-        return [], [], SOURCES_EMPTY, "", listing(None, lang), gr.update(visible=False)
+        return *fresh(lang), gr.update(visible=False)
 
     def rate(history, turns, cid, evt: gr.LikeData):
         """👍/👎 on an answer: kept with its question, answer and citations (qa.feedback)."""
@@ -308,11 +325,10 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         remove_no = gr.Button(label("en", "cancel"), size="sm", elem_id="remove-no")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
         box.submit(respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
-            listing, [cur, ui], conv_list, api_name=False)
-        cur.change(lambda c: c, cur, conv, api_name=False)  # kept in this browser for the next visit
-        opened = [chat, turns, sources, cur, conv_list]
-        new.click(lambda lang: ([], [], SOURCES_EMPTY, "", listing(None, lang)), ui, opened, api_name=False)
-        chat.clear(lambda lang: ([], [], SOURCES_EMPTY, "", listing(None, lang)), ui, opened, api_name=False)
+            lambda c, lang: (c, listing(c, lang)), [cur, ui], [conv, conv_list], api_name=False)  # kept for the next visit
+        opened = [chat, turns, sources, cur, conv, conv_list]
+        new.click(fresh, ui, opened, api_name=False)
+        chat.clear(fresh, ui, opened, api_name=False)
         conv_list.input(resume, [conv_list, ui], opened, api_name=False)
         title_box.submit(rename, [cur, title_box, ui], [conv_list, title_box], api_name=False)
         forget_btn.click(ask_forget, [cur, ui], [confirm_box, confirm_text], api_name=False)
@@ -337,9 +353,12 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept
         demo.load(None, None, switch, js=INITIAL_LANG)
+        demo.load(None, None, None, js=PHONE_SIDEBAR)
         demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
                                                             api_name=False).then(choices, within, within, api_name=False
-                                                                                 ).then(resume, [conv, ui], opened, api_name=False)
+                                                                                 ).then(resume_visit, [conv, ui, chat, cur], opened,
+                                                                                        api_name=False)
+        demo.load(lambda: "", None, cur, api_name=False)  # a page, not a program: its conversation is stored
     return demo
 
 

@@ -22,7 +22,8 @@ CSS = """
 .qa-cite summary { cursor: pointer; font-weight: 600; }
 .qa-meta { color: var(--body-text-color-subdued, #4a5160); font-weight: 400; font-size: .9em; }
 .qa-context { white-space: pre-wrap; font-family: ui-serif, Georgia, serif; line-height: 1.45; padding: .4em 0; }
-.qa-context mark { background: #ffe58a; color: #1a1a1a; padding: 0 .1em; }
+/* two classes and a tag: above Gradio's `.gradio-container .prose *` colour, which is light in dark mode */
+.qa-cite .qa-context mark { background: #ffe58a; color: #1a1a1a; padding: 0 .1em; }
 .qa-dim { color: var(--body-text-color-subdued, #595959); }
 .qa-ref { font: inherit; color: var(--link-text-color, #1d4ed8); background: none; border: 0; padding: 0 .1em;
           cursor: pointer; text-decoration: underline; }
@@ -45,14 +46,23 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
         # a quote may run past its passage (the sentence after it, the items after a lead-in)
         lo, hi = min(p.start, c.start), max(p.end, c.end)
         a, b = _word_edge(text, max(0, lo - CONTEXT_CHARS), -1), _word_edge(text, min(len(text), hi + CONTEXT_CHARS), 1)
-        body = (f'<span class="qa-dim">{"…" if a else ""}{html.escape(text[a:lo])}</span>'
-                f"{html.escape(text[lo:c.start])}<mark>{html.escape(c.quote)}</mark>"
-                f"{html.escape(text[c.end:hi])}"
-                f'<span class="qa-dim">{html.escape(text[hi:b])}{"…" if b < len(text) else ""}</span>')
+        e = lambda s: html.escape(_flow(s))  # noqa: E731
+        body = (f'<span class="qa-dim">{"…" if a else ""}{e(text[a:lo])}</span>'
+                f"{e(text[lo:c.start])}<mark>{e(c.quote)}</mark>{e(text[c.end:hi])}"
+                f'<span class="qa-dim">{e(text[hi:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
     return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {_named(p)} '
             f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
+
+
+_LINE_BREAK = re.compile(r"(?<![\n])[ \t]*\n(?![\n]|[ \t]*(?:[-*•–]|\d+[.)])\s)[ \t]*")
+
+
+def _flow(text: str) -> str:
+    """A file hard-wrapped at 72 columns shown as flowing paragraphs: a single line break becomes a
+    space; blank lines and the lines of a list are kept (display only: the quote is the file's text)."""
+    return _LINE_BREAK.sub(" ", text)
 
 
 def _word_edge(text: str, i: int, step: int) -> int:

@@ -407,3 +407,80 @@ def test_page_searches_only_in_the_chosen_documents(page):
     expect(shown).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     expect(shown).not_to_contain_text(SEED_000)
     assert SEED_004 in shown.inner_text() or "No passage" in shown.inner_text()
+
+
+# Every text in the citation cards, its colour and the colour behind it, as the browser renders them
+CARD_COLOURS = """() => {
+  const rgba = s => { const m = s.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+                     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3])).concat([1]);
+  const behind = el => {  // the first opaque background up the tree, with translucent ones laid over it
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    let bg = [255, 255, 255, 1];
+    for (const c of layers.reverse()) bg = over(c, bg);
+    return bg;
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('#sources .qa-turn:not([hidden]) .qa-cite, #sources .qa-turn:not([hidden]) .qa-cite *')) {
+    const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.nodeValue).join('').trim();
+    if (!text || !el.checkVisibility()) continue;
+    const bg = behind(el), fg = over(rgba(getComputedStyle(el).color), bg);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    out.push({cls: el.className || el.tagName, text: text.slice(0, 30), ratio: (a + 0.05) / (b + 0.05)});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_page_cards_read_well_in_light_and_dark(browser, app_url, theme, shots):
+    """WCAG AA: every text in the citation cards at 4.5:1 or more against what is behind it."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, color_scheme=theme)
+    try:
+        pg = context.new_page()
+        pg.goto(f"{app_url}?__theme={theme}")
+        expect(pg.locator("#status")).to_contain_text("Ready", timeout=ANSWER_TIMEOUT_MS)
+        _ask_on_page(pg, PREPCOM_EN)
+        expect(pg.locator("#sources .qa-turn:visible mark").first).to_be_visible()
+        pg.wait_for_timeout(300)  # the panel's fade-in after an update
+        found = pg.evaluate(CARD_COLOURS)
+        kinds = {f["cls"] for f in found}
+        assert {"qa-meta", "qa-dim", "MARK"} <= kinds, kinds  # the file line, the context around, the quote
+        low = [f for f in found if f["ratio"] < 4.5]
+        assert not low, f"{theme}: text under 4.5:1 in the cards: {low}"
+        pg.screenshot(path=str(shots / f"page-{theme}.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_page_on_a_phone_has_the_sources_one_tap_away(browser, app_url, shots):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        expect(pg.locator("#status")).to_contain_text("Ready", timeout=ANSWER_TIMEOUT_MS)
+        expect(pg.locator("#sidebar")).not_to_have_class(re.compile(r"\bopen\b"))  # the panel does not cover the page
+        bot = _ask_on_page(pg, PREPCOM_EN)
+        card = pg.locator("#sources .qa-turn:visible details.qa-cite").first
+        expect(card).not_to_be_in_viewport()  # below the chat, the box and the examples
+        bot.get_by_role("button", name="Source 1", exact=True).first.tap()
+        expect(card).to_be_in_viewport()
+        expect(card.locator("mark").first).to_be_in_viewport()
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width}px wide)"
+        pg.screenshot(path=str(shots / "page-phone.png"))
+    finally:
+        context.close()

@@ -193,17 +193,18 @@ def test_thumbs_on_the_page_become_an_evaluation_set(browser, own_index, tmp_pat
         pg.locator("#chat").get_by_role("button", name="Like", exact=True).last.click()
         _ask_on_page(pg, PREPCOM_EN)
         pg.locator("#chat").get_by_role("button", name="Dislike", exact=True).last.click()
+        from qa.feedback import Feedback
+
         out = tmp_path / "feedback.jsonl"
-        home = str(own_index.settings.home)
-        for _ in range(50):  # the last click reaches the server a moment later
-            if main(["feedback", "export", "-o", str(out), "--home", home]) == 0 and out.read_text().count("\n") == 2:
+        home = own_index.settings.home
+        for _ in range(300):  # the last click reaches the server a moment later
+            if (home / "feedback.sqlite").exists() and len(Feedback(home / "feedback.sqlite").all()) == 3:
                 break
             pg.wait_for_timeout(100)
+        assert main(["feedback", "export", "-o", str(out), "--home", str(home)]) == 0
         qs = read_questions(out)
         assert [(q.text, q.answerable) for q in qs] == [(FORMED_FR, True), ("What is the capital of Australia?", False)]
         assert SEED_004 in qs[0].gold and any("Nitin Desai" in a for a in qs[0].answers)
-        from qa.feedback import Feedback
-
         assert [liked for liked, _, _ in Feedback(own_index.settings.home / "feedback.sqlite").all()] == [True, True, False]
     finally:
         context.close()
