@@ -289,7 +289,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         with gr.Row(equal_height=True):
             heading = gr.Markdown(label("en", "title"), elem_id="heading")
             switch = gr.Radio([("English", "en"), ("Français", "fr")], value="en", label=label("en", "switch"),
-                              elem_id="lang-switch", scale=0, min_width=220)
+                              elem_id="lang-switch", scale=0, min_width=200, show_label=False, container=False)
         status_md = gr.Markdown(status(build, "en"), elem_id="status")
         about = gr.Markdown(elem_id="about")  # what the collection is, in a sentence
         with gr.Tabs():

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,9 @@ class Collection:
         cache = Path(cache).expanduser() if cache else home / "cache"
         self.home = home
         self.embedder = CachedEmbedder(get_embedder(folder_embedder(home, embedder)), cache / "embeddings.sqlite")
+        self._cache_file = cache / "embeddings.sqlite"
+        self._asked = False  # a question was embedded here: an ingest then leaves a core to questions
+        self._writer_embedder: CachedEmbedder | None = None
         self.catalog = Catalog(home / f"catalog-{embedder_slug(self.embedder.name)}.sqlite")
         self.store = VectorStore(home / "chroma", self.embedder.name, chroma_url)
         self._lock = threading.RLock()  # held only to swap in a new state (rows, BM25): questions never wait long
@@ -113,9 +118,22 @@ class Collection:
             finally:
                 os.close(fd)  # releases the flock
 
+    def _ingest_embedder(self):
+        """What an ingest embeds with. Once this process has answered a question (a server, a notebook),
+        e5-small-int8 indexes on an onnxruntime session of its own with one core fewer than the machine
+        has, so that questions asked meanwhile keep a core (measured by bench.beside: README, "Indexing never
+        stalls answering"); the same vectors, so the same cache. A `qa index` run alone keeps every core."""
+        if not self._asked or type(self.embedder.inner).__name__ != "E5Fast":
+            return self.embedder
+        if self._writer_embedder is None:
+            self._writer_embedder = CachedEmbedder(_fewer_threads(self.embedder.inner.mode), self._cache_file)
+        return self._writer_embedder
+
     def warm(self) -> None:
         """Load now what questions would otherwise wait for: the language detector's models, the
-        embedding model and Chroma's vector index."""
+        embedding model and Chroma's vector index. It also says questions are answered here (a server):
+        an ingest then leaves them a core (`_ingest_embedder`)."""
+        self._asked = True
         langid.warm()
         self.embedder.inner.embed_batch(["warm up"], "query")
         self.store.warm()
@@ -125,9 +143,9 @@ class Collection:
             follow_links: bool = False) -> Report:
         """Index files and folders. Questions go on meanwhile, answered from what was committed before:
         new chunks become visible when the run ends (rows are swapped in under the short lock)."""
-        with self._writer():
+        with self._writer(), _gil_handover(GIL_BESIDE_QUESTIONS if self._asked else None):
             try:
-                return ingest.add(paths, self.catalog, self.store, self.embedder, self.bm25, chunk_chars=chunk_chars,
+                return ingest.add(paths, self.catalog, self.store, self._ingest_embedder(), self.bm25, chunk_chars=chunk_chars,
                                   max_bytes=max_bytes, progress=progress, prune=prune, follow_links=follow_links)
             finally:
                 self._read_rows()  # also after a failure: what was committed is what is answered from
@@ -166,6 +184,7 @@ class Collection:
 
     # -- search ------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
+        self._asked = True
         return self.embedder.embed([clean(text)], "query")[0]
 
     def search(self, question: str, qlang: str, n: int, settings: RetrievalSettings = DEFAULT,
@@ -210,6 +229,43 @@ class Collection:
     def idf(self, term: str) -> float:
         """How rare a BM25 term is among the indexed passages (BM25's idf)."""
         return self.bm25.idf(term)
+
+
+# During an ingest in a process that answers questions, the GIL is handed over every 0.5 ms (Python's
+# default: 5 ms), so a question's Python waits less behind the ingest's (tokenizing, BM25, the catalog).
+# None: Python's own. Measured with the one-core-fewer session by bench.beside (README, "Indexing never
+# stalls answering").
+GIL_BESIDE_QUESTIONS: float | None = 0.0005
+_handovers = {"active": 0, "before": None}
+_handover_lock = threading.Lock()
+
+
+@contextmanager
+def _gil_handover(seconds: float | None):
+    """sys.setswitchinterval(seconds) while any ingest runs here (process-wide; restored by the last one out)."""
+    if seconds is None:
+        yield
+        return
+    with _handover_lock:
+        if _handovers["active"] == 0:
+            _handovers["before"] = sys.getswitchinterval()
+            sys.setswitchinterval(seconds)
+        _handovers["active"] += 1
+    try:
+        yield
+    finally:
+        with _handover_lock:
+            _handovers["active"] -= 1
+            if _handovers["active"] == 0:
+                sys.setswitchinterval(_handovers["before"])
+
+
+@lru_cache(maxsize=2)
+def _fewer_threads(mode: str):
+    """e5-small-int8 (E5Fast) on one core fewer than the machine has, at least one (one session per process)."""
+    from .e5fast import E5Fast
+
+    return E5Fast(mode, threads=max(1, len(os.sched_getaffinity(0)) - 1))
 
 
 def folder_embedder(home: Path, embedder: str) -> str:

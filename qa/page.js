@@ -15,7 +15,8 @@ if (!window.__qaPage) {
     const card = document.getElementById(`cite-${k}-${n}`);
     if (!card) return;
     card.open = true;
-    card.scrollIntoView({block: 'start', behavior: 'smooth'});
+    const top = card.getBoundingClientRect().top;  // already in sight (a wide screen): the page stays put
+    if (top < 0 || top > window.innerHeight - 80) card.scrollIntoView({block: 'start', behavior: 'smooth'});
     card.querySelector('summary').focus({preventScroll: true});
   }
 

@@ -29,6 +29,7 @@ CSS = """
           cursor: pointer; text-decoration: underline; }
 .qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
 html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"] { display: none; }
+#lang-switch .wrap { flex-wrap: nowrap; }
 #chat .qa-selected { outline: 2px solid var(--color-accent, #2563eb); outline-offset: 2px; }
 </style>
 """
