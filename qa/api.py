@@ -29,6 +29,8 @@ from index.types import Passage
 
 from . import answerers
 from .answerers.base import MESSAGES, Answerer, Query, verify
+from .answerers.extractive import DEFAULT as EXTRACTIVE
+from .answerers.extractive import ExtractiveSettings, rerank
 from .config import SEEDS_DIR, Settings
 from .errors import ConfigError, QuestionError
 from .types import Answer
@@ -128,7 +130,16 @@ class Index:
         only = self.within(documents)
         q = self._question(question)
         lang = detect(q)
-        return self.collection.search(q, lang if lang in SUPPORTED else "en", k, self.retrieval, only)[1]
+        return self._search(q, lang if lang in SUPPORTED else "en", k, only, Sources())[1]
+
+    def _search(self, q: str, lang: str, n: int, only, sources: Sources):
+        """The question's vector and its n best passages: fused retrieval, its first passages reordered
+        at answer grain (extractive.rerank, with the extractive answerer's settings). For `retrieve`;
+        an answerer gets the fused order, its own scoring weighing the passages' ranks."""
+        cfg = getattr(self.answerer, "settings", None)
+        cfg = cfg if isinstance(cfg, ExtractiveSettings) else EXTRACTIVE
+        qvec, passages = self.collection.search(q, lang, max(n, cfg.rerank_depth), self.retrieval, only)
+        return qvec, rerank(q, lang, qvec, passages, self.collection, sources, cfg)[:n]
 
     def within(self, documents) -> frozenset[str] | None:
         """The indexed paths of `documents` (None: every document). Each is a path as indexed or as

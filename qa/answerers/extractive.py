@@ -39,10 +39,11 @@ class ExtractiveSettings:
     cross_lingual_sentence_bonus: float = 0.08  # offsets e5's preference for the question's language
     short_answers: bool = True  # lead with the name, date or number asked for when the quote holds exactly one
     title_penalty: float = 0.03  # a title in capitals, under the sentences that say something (is_title)
-    type_bonus: float = 0.04  # a sentence holding what the question asks for (a name for "who", a date for "when")
+    type_bonus: float = 0.06  # a sentence holding what the question asks for (a name for "who", a date for "when")
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
     contact_top: int = 8  # passages whose contact lines are candidates for such a question
     top: int = 3  # passages whose sentences are candidates
+    rerank_depth: int = 5  # retrieval's first passages reordered by their best sentence (rerank; 0: off)
     lexicon: bool = True  # a sentence in the other language shares the question's terms through index.lexicon
     idf_overlap: bool = True  # the overlap weighs each question word by its idf in the collection
     prefix_chars: int = 5  # a word's stem matches a longer one it begins, from this length (0: equal stems only)
@@ -295,7 +296,8 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     similarity = embedder.calibration.twin_min_similarity
     chosen = [window(ranked[0], cfg)]
     for s in ranked[1:]:
-        if s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text):
+        if (s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text)
+                and s.passage.lang in (chosen[0].passage.lang, qlang)):  # beside an answer in the question's language, no other language
             first = chosen[0].passage
             quoted = [r for r in ranked if r.passage.source == first.source and chosen[0].start <= r.start and r.end <= chosen[0].end]
             if s.passage.id == first.twin or s.passage.twin == first.id or any(_translates(s, r, similarity) for r in quoted):
@@ -323,6 +325,21 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     if span is not None and chosen[0].start <= best.start and best.end <= chosen[0].end:
         lead = f"{clean(best.text[span[0] : span[1]])} [1] — {lead}"  # the thing asked for, then the quote saying it
     return Answer(lead + " ".join(pieces), qlang, True, cites, [], note), evidence
+
+
+def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], collection, sources: Sources,
+           cfg: ExtractiveSettings = DEFAULT) -> list[Passage]:
+    """Retrieval at answer grain: the first `cfg.rerank_depth` passages reordered by the score of their
+    best sentence (the answer's own scoring, passage rank included), the rest after them as they were.
+    A long passage that mentions the subject then gives way to the one that says the answer (train
+    splits, top 5: PIAF R@1 0.767 -> 0.787, SQuAD 0.680 -> 0.693, seeds 0.891 -> 0.938)."""
+    head = passages[: cfg.rerank_depth]
+    if len(head) < 2:
+        return passages
+    best: dict[str, float] = {}
+    for s in score(question, qvec, split(head, sources, cfg), collection.embedder, qlang, cfg, collection.idf):
+        best.setdefault(s.passage.id, s.score)
+    return sorted(head, key=lambda p: -best.get(p.id, -1e9)) + passages[cfg.rerank_depth :]
 
 
 class ExtractiveAnswerer(Answerer):
