@@ -283,10 +283,6 @@ def folder_embedder(home: Path, embedder: str) -> str:
     return default_name()
 
 
-class _Overlay:
-    """Vectors of chunks another process indexed while this one was open, searched exactly beside an
-    embedded Chroma (whose in-memory index does not see another process's writes until it is opened
-    again, at the next start)."""
 class _Exact:
     """Exact search over some chunks' vectors (a question limited to a few documents)."""
 
@@ -313,6 +309,10 @@ class _Within:
         return getattr(self.bm25, name)
 
 
+class _Overlay:
+    """Vectors of chunks another process indexed while this one was open, searched exactly beside an
+    embedded Chroma (whose in-memory index does not see another process's writes until it is opened
+    again, at the next start)."""
 
     def __init__(self, ids: list[str], vectors, store=None):
         self.ids, self.vectors, self.store = ids, vectors, store
