@@ -1,10 +1,11 @@
 """How the answer and fusion settings were chosen: each variant of the extractive answerer's and the
 fusion's settings (ExtractiveSettings, RetrievalSettings) run over the same indexes, in one process, on
-the seeds dev set, the Paris Call (both halves, and the English half alone: French questions answered
-from English text) and a fixed slice of PIAF's train split (never its test split: qa/eval/splits.py).
+the seeds dev set, the Paris Call (both halves; the English half alone: French questions answered from
+English text; the French half alone: English questions over French text) and fixed slices of PIAF's and
+SQuAD's train splits (never their test splits: qa/eval/splits.py).
 
-    python -m qa.eval.sweep               # every table of README "Choosing the settings" (answers part)
-    python -m qa.eval.sweep --piaf 1000   # a larger PIAF slice (default 500)
+    python -m qa.eval.sweep               # the table of README "Choosing the settings" (answers part)
+    python -m qa.eval.sweep --piaf 1000   # larger PIAF and SQuAD slices (default 500)
 
 The indexes are built by `qa eval`'s own code into its work folder, with its shared embedding cache, so a
 second run embeds nothing. A variant is a pair of settings objects, given to the index for its run.
@@ -30,23 +31,30 @@ SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf
 
 E, F = EXTRACTIVE, FUSION
 VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied on top of the defaults
-    ("best sentence alone (before windows)",
+    ("before issue 11's second round (no lexicon, idf, prefixes, letters, contact lines, title penalty, rerank; "
+     "weight 0.15, type 0.04, one next sentence in 400)",
+     replace(E, lexicon=False, idf_overlap=False, prefix_chars=0, letters=False, contact_bonus=0.0, title_penalty=0.0,
+             rerank_depth=0, lexical_weight=0.15, type_bonus=0.04, window_next=1, window_chars=400, short_answers=False),
+     replace(F, lexicon=False)),
+    ("best sentence alone (no windows)",
      replace(E, window_next=0, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
-    ("  two next sentences, 500 characters", replace(E, window_next=2, window_chars=500), F),
-    ("fusion: BM25 z-score for every passage (before)", E, replace(F, other_language_dense_only=False, lexicon=False)),
-    ("no lexicon, equal word weights, equal stems only, no letters (before)",
-     replace(E, lexicon=False, idf_overlap=False, prefix_chars=0, letters=False), replace(F, lexicon=False)),
+    ("one next sentence, 400 characters", replace(E, window_next=1, window_chars=400), F),
+    ("two next sentences, 500 characters", replace(E, window_chars=500), F),
+    ("no answer-grain rerank of retrieve()", replace(E, rerank_depth=0), F),
+    ("rerank the first 8", replace(E, rerank_depth=8), F),
+    ("fusion: BM25 z-score for every passage", E, replace(F, other_language_dense_only=False, lexicon=False)),
     ("no lexicon in the fusion", E, replace(F, lexicon=False)),
     ("no lexicon in the sentence overlap", replace(E, lexicon=False), F),
     ("equal word weights in the overlap", replace(E, idf_overlap=False), F),
     ("equal stems only in the overlap", replace(E, prefix_chars=0), F),
     ("no letters", replace(E, letters=False), F),
-    ("lexical weight 0.20", replace(E, lexical_weight=0.20), F),
-    ("lexical weight 0.20, equal word weights", replace(E, lexical_weight=0.20, idf_overlap=False), F),
-    ("lexical weight 0.20, type bonus 0.06", replace(E, lexical_weight=0.20, type_bonus=0.06), F),
-    ("lexical weight 0.20, two next sentences, 450 characters", replace(E, lexical_weight=0.20, window_next=2, window_chars=450), F),
-    ("lexical weight 0.20, two next sentences, 500 characters", replace(E, lexical_weight=0.20, window_next=2, window_chars=500), F),
-    ("lexical weight 0.30", replace(E, lexical_weight=0.30), F),
+    ("no contact-line bonus", replace(E, contact_bonus=0.0), F),
+    ("no title penalty", replace(E, title_penalty=0.0), F),
+    ("overlap weight 0.15", replace(E, lexical_weight=0.15), F),
+    ("overlap weight 0.25", replace(E, lexical_weight=0.25), F),
+    ("type bonus 0.04", replace(E, type_bonus=0.04), F),
+    ("type bonus 0.08", replace(E, type_bonus=0.08), F),
+    ("cross-lingual sentence bonus 0.04", replace(E, cross_lingual_sentence_bonus=0.04), F),
 ]
 
 
