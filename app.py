@@ -4,11 +4,11 @@
 
 The page only: `create_app()` builds the Blocks without launching or indexing, so tests (and
 notebooks) can use it directly; `main()` starts the index's build (qa.build) in a background thread
-and launches; the page shows the build's progress. Uploads, listing and removal are qa.library's.
+and launches; the page shows the build's progress. The conversation side is qa.chat's; uploads, listing and
+removal are qa.library's.
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,12 +20,11 @@ import qa
 from index.loader import formats
 from qa.api import Index, default_index
 from qa.build import Build
+from qa.chat import SOURCES_EMPTY, handlers
 from qa.errors import QAError
-from qa.conversations import Conversations
-from qa.feedback import Feedback
-from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown, safe_name
 from qa.labels import LABELS, label, page_lang
-from qa.render import CSS, answer_html, markdown_literal
+from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown
+from qa.render import CSS, markdown_literal
 
 EXAMPLES = [
     "Who chaired the Working Group on Internet Governance?",
@@ -33,10 +32,6 @@ EXAMPLES = [
     "When will the first Prepcom of Phase II take place?",
     "Quand le Groupe de travail a-t-il été constitué ?",
 ]
-SOURCES_EMPTY = ("<div class='qa-meta qa-empty'><span lang='en'>" + label("en", "sources_empty") + "</span>"
-                 "<span lang='fr'>" + label("fr", "sources_empty") + "</span></div>")  # the page's language shows
-NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
-              "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
 DOC_HEADERS = LABELS["en"]["headers"]
 PAGE_JS = (Path(qa.__file__).parent / "page.js").read_text("utf-8")  # [n] links, each answer's sources
 # The page's language: a choice saved in this browser, else the browser's own
@@ -65,6 +60,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     """The page over the index `index_factory(progress=...)` makes. Building the page starts nothing:
     `main` starts the index's build before launching, and otherwise the first visit or question does."""
     build = build or Build(index_factory)
+    talk = handlers(build)  # the conversation side (qa.chat)
 
     def load(lang, progress=gr.Progress()):
         build.start()
@@ -73,118 +69,6 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             yield status(build, lang)
             time.sleep(0.3)
         yield status(build, lang)
-
-    def respond(message: str, history: list, turns: list, within=None, cid=None):
-        """The answer, added to the chat and to its turns; on the page (`cid` not None: "" for a new
-        conversation) the conversation is stored at once, so a reload right after finds it."""
-        history, turns, shown, box = _respond(message, history, turns, within)
-        if cid is not None and shown is not SAME:
-            cid = store().save(cid or None, history, turns)
-        return history, turns, shown, box, cid
-
-    def _respond(message: str, history: list, turns: list, within=None):
-        history = list(history or [])
-        if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
-            return history, gr.update(), SAME, ""
-        turns = _aligned(turns, history)
-        try:
-            idx = build.wait()
-            names = document_names(idx)  # a name chosen before its document was removed is left out
-            only = [names[n] for n in within or () if n in names] or None
-            ans = idx.ask(message, history=history, documents=only)
-        except QAError as e:
-            shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
-            history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
-            turns = turns + [{"lang": "en", "html": SOURCES_EMPTY, "question": shown, "error": str(e)}]
-            return history, turns, sources_panel(turns), ""
-        text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
-        if not ans.answered and ans.related:
-            text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
-                             else "Maybe related passages are shown on the right.")
-        history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
-        if not ans.citations and not ans.related:
-            shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
-        else:
-            shown = answer_html(ans, with_answer=False, key=f"{len(turns)}-")
-        turns = turns + [{"lang": ans.lang, "html": shown, "question": message, "answer": ans.to_dict()}]
-        return history, turns, sources_panel(turns), ""
-
-    kept: list[Conversations] = []
-
-    def store() -> Conversations:
-        if not kept:
-            kept.append(Conversations(build.wait().settings.home / "conversations.sqlite"))
-        return kept[0]
-
-    def listing(cid, lang="en"):
-        try:
-            found = store().list()
-        except QAError:
-            found = []
-        return gr.update(choices=[(c.title, c.id) for c in found], value=cid or None,
-                         label=label(lang, "conversations"))
-
-    def resume(cid, lang):
-        """The stored conversation `cid` (one chosen in the list), or a fresh page."""
-        try:
-            c = store().get(cid)
-        except QAError:
-            c = None
-        if c is None:
-            return fresh(lang)
-        return c.messages, c.turns, sources_panel(c.turns), c.id, c.id, listing(c.id, lang)
-
-    def resume_visit(kept_id, lang, history, cid):
-        """At a visit: the conversation this browser kept, unless a question was asked meanwhile."""
-        if history:
-            return gr.update(), gr.update(), gr.update(), cid, cid, listing(cid, lang)
-        return resume(kept_id, lang)
-
-    def fresh(lang):
-        return [], [], SOURCES_EMPTY, "", "", listing(None, lang)
-
-    def rename(cid, title, lang):
-        if cid:
-            store().rename(cid, title)
-        return listing(cid, lang), ""
-
-    def ask_forget(cid, lang):
-        """Deleting asks first: the conversation named, with "Delete" and "Cancel"."""
-        c = store().get(cid) if cid else None
-        if c is None:
-            return gr.update(visible=False), ""
-        return gr.update(visible=True), label(lang, "delete_ask", title=markdown_literal(c.title))
-
-    def forget(cid, lang):
-        if cid:
-            store().delete(cid)
-        return *fresh(lang), gr.update(visible=False)
-
-    def rate(history, turns, cid, evt: gr.LikeData):
-        """👍/👎 on an answer: kept with its question, answer and citations (qa.feedback)."""
-        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        k = sum(1 for m in (history or [])[: i + 1] if isinstance(m, dict) and m.get("role") == "assistant") - 1
-        turn = (turns or [])[k] if 0 <= k < len(turns or []) else None
-        if turn and turn.get("answer"):
-            liked = evt.liked if isinstance(evt.liked, bool) else {"like": True, "dislike": False}.get(
-                str(evt.liked).lower())
-            feedback().record(turn["question"], turn["answer"], liked, cid or "", k)
-
-    kept_fb: list[Feedback] = []
-
-    def feedback() -> Feedback:
-        if not kept_fb:
-            kept_fb.append(Feedback(build.wait().settings.home / "feedback.sqlite"))
-        return kept_fb[0]
-
-    def export(cid):
-        text = store().markdown(cid) if cid else ""
-        if not text:
-            return gr.update(value=None, visible=False)
-        folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
-        path = folder / (safe_name(store().get(cid).title.rstrip("…")) + ".md")
-        path.write_text(text, "utf-8")
-        return gr.update(value=str(path), visible=True)
 
     def ask_json(question: str) -> dict:
         """The cited answer as JSON (for gradio_client and other programs)."""
@@ -324,18 +208,18 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         remove_yes = gr.Button(label("en", "remove_yes"), variant="stop", size="sm", elem_id="remove-yes")
                         remove_no = gr.Button(label("en", "cancel"), size="sm", elem_id="remove-no")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
-        box.submit(respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
-            lambda c, lang: (c, listing(c, lang)), [cur, ui], [conv, conv_list], api_name=False)  # kept for the next visit
+        box.submit(talk.respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
+            lambda c, lang: (c, talk.listing(c, lang)), [cur, ui], [conv, conv_list], api_name=False)  # kept for the next visit
         opened = [chat, turns, sources, cur, conv, conv_list]
-        new.click(fresh, ui, opened, api_name=False)
-        chat.clear(fresh, ui, opened, api_name=False)
-        conv_list.input(resume, [conv_list, ui], opened, api_name=False)
-        title_box.submit(rename, [cur, title_box, ui], [conv_list, title_box], api_name=False)
-        forget_btn.click(ask_forget, [cur, ui], [confirm_box, confirm_text], api_name=False)
-        confirm_yes.click(forget, [cur, ui], opened + [confirm_box], api_name=False)
+        new.click(talk.fresh, ui, opened, api_name=False)
+        chat.clear(talk.fresh, ui, opened, api_name=False)
+        conv_list.input(talk.resume, [conv_list, ui], opened, api_name=False)
+        title_box.submit(talk.rename, [cur, title_box, ui], [conv_list, title_box], api_name=False)
+        forget_btn.click(talk.ask_forget, [cur, ui], [confirm_box, confirm_text], api_name=False)
+        confirm_yes.click(talk.forget, [cur, ui], opened + [confirm_box], api_name=False)
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, api_name=False)
-        export_btn.click(export, cur, exported, api_name=False)
-        chat.like(rate, [chat, turns, cur], None, api_name=False)
+        export_btn.click(talk.export, cur, exported, api_name=False)
+        chat.like(talk.rate, [chat, turns, cur], None, api_name=False)
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
         files.upload(upload, [files, ui], docs_out, api_name="upload", show_progress_on=outcome).then(
@@ -356,7 +240,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         demo.load(None, None, None, js=PHONE_SIDEBAR)
         demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
                                                             api_name=False).then(choices, within, within, api_name=False
-                                                                                 ).then(resume_visit, [conv, ui, chat, cur], opened,
+                                                                                 ).then(talk.resume_visit, [conv, ui, chat, cur], opened,
                                                                                         api_name=False)
         demo.load(lambda: "", None, cur, api_name=False)  # a page, not a program: its conversation is stored
     return demo
@@ -371,31 +255,6 @@ def status(build: Build, lang: str) -> str:
     docs = build.index.documents()
     langs = sorted({x for d in docs for x in (d.langs or "").split(",") if x})
     return label(lang, "ready", passages=len(build.index), docs=len(docs), langs=", ".join(langs))
-
-
-SAME = gr.update()  # the sources panel as it is (Enter on an empty box)
-
-
-def sources_panel(turns: list[dict]) -> str:
-    """Every answer's sources, each in its own section (the page shows one: the last answer's, or the
-    one whose answer or [n] was clicked; qa/page.js)."""
-    if not turns:
-        return SOURCES_EMPTY
-    last = len(turns) - 1
-    return "".join(f'<section class="qa-turn" data-turn="{i}" data-lang="{t["lang"]}" lang="{t["lang"]}"'
-                   f'{"" if i == last else " hidden"}>{t["html"]}</section>' for i, t in enumerate(turns))
-
-
-def _aligned(turns, history) -> list[dict]:
-    """One turn per assistant message of `history` (a program calling /chat sends its history only)."""
-    turns = list(turns or [])
-    answers = sum(1 for m in history if isinstance(m, dict) and m.get("role") == "assistant")
-    missing = answers - len(turns)
-    return [{"lang": "en", "html": SOURCES_EMPTY}] * missing + turns if missing > 0 else turns[-answers:] if answers else []
-
-
-def _shorten(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def main(host: str | None = None, port: int | None = None, home=None, llm_url: str | None = None) -> None:

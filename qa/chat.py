@@ -1,0 +1,171 @@
+"""The page's conversation side, without its layout (app.py lays it out and wires it): a question
+answered into the chat and its turns (one per answer: its language, its sources' HTML, the question and
+the Answer), conversations kept and resumed (qa.conversations), 👍/👎 kept (qa.feedback), a conversation
+exported as Markdown. Each handler takes and returns what its Gradio event passes.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+from index import offline  # noqa: F401  (no telemetry: before gradio, as in app.py)
+
+import gradio as gr  # noqa: E402,I001
+
+from .build import Build
+from .conversations import Conversations
+from .errors import QAError
+from .feedback import Feedback
+from .labels import label
+from .library import document_names, safe_name
+from .render import answer_html, markdown_literal
+
+SOURCES_EMPTY = ("<div class='qa-meta qa-empty'><span lang='en'>" + label("en", "sources_empty") + "</span>"
+                 "<span lang='fr'>" + label("fr", "sources_empty") + "</span></div>")  # the page's language shows
+NO_SOURCES = {"en": "<div class='qa-meta'>No passage of the documents answers this question.</div>",
+              "fr": "<div class='qa-meta' lang='fr'>Aucun passage des documents ne répond à cette question.</div>"}
+
+
+def handlers(build: Build) -> SimpleNamespace:
+    """The chat's event handlers over the index `build` makes; its data folder holds the conversations
+    and the feedback (opened at the first use, once the index is there)."""
+
+    def respond(message: str, history: list, turns: list, within=None, cid=None):
+        """The answer, added to the chat and to its turns; on the page (`cid` not None: "" for a new
+        conversation) the conversation is stored at once, so a reload right after finds it."""
+        history, turns, shown, box = _respond(message, history, turns, within)
+        if cid is not None and shown is not SAME:
+            cid = store().save(cid or None, history, turns)
+        return history, turns, shown, box, cid
+
+    def _respond(message: str, history: list, turns: list, within=None):
+        history = list(history or [])
+        if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
+            return history, gr.update(), SAME, ""
+        turns = _aligned(turns, history)
+        try:
+            idx = build.wait()
+            names = document_names(idx)  # a name chosen before its document was removed is left out
+            only = [names[n] for n in within or () if n in names] or None
+            ans = idx.ask(message, history=history, documents=only)
+        except QAError as e:
+            shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
+            history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
+            turns = turns + [{"lang": "en", "html": SOURCES_EMPTY, "question": shown, "error": str(e)}]
+            return history, turns, sources_panel(turns), ""
+        text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
+        if not ans.answered and ans.related:
+            text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
+                             else "Maybe related passages are shown on the right.")
+        history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
+        if not ans.citations and not ans.related:
+            shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
+        else:
+            shown = answer_html(ans, with_answer=False, key=f"{len(turns)}-")
+        turns = turns + [{"lang": ans.lang, "html": shown, "question": message, "answer": ans.to_dict()}]
+        return history, turns, sources_panel(turns), ""
+
+    kept: list[Conversations] = []
+
+    def store() -> Conversations:
+        if not kept:
+            kept.append(Conversations(build.wait().settings.home / "conversations.sqlite"))
+        return kept[0]
+
+    def listing(cid, lang="en"):
+        try:
+            found = store().list()
+        except QAError:
+            found = []
+        return gr.update(choices=[(c.title, c.id) for c in found], value=cid or None,
+                         label=label(lang, "conversations"))
+
+    def resume(cid, lang):
+        """The stored conversation `cid` (one chosen in the list), or a fresh page."""
+        try:
+            c = store().get(cid)
+        except QAError:
+            c = None
+        if c is None:
+            return fresh(lang)
+        return c.messages, c.turns, sources_panel(c.turns), c.id, c.id, listing(c.id, lang)
+
+    def resume_visit(kept_id, lang, history, cid):
+        """At a visit: the conversation this browser kept, unless a question was asked meanwhile."""
+        if history:
+            return gr.update(), gr.update(), gr.update(), cid, cid, listing(cid, lang)
+        return resume(kept_id, lang)
+
+    def fresh(lang):
+        return [], [], SOURCES_EMPTY, "", "", listing(None, lang)
+
+    def rename(cid, title, lang):
+        if cid:
+            store().rename(cid, title)
+        return listing(cid, lang), ""
+
+    def ask_forget(cid, lang):
+        """Deleting asks first: the conversation named, with "Delete" and "Cancel"."""
+        c = store().get(cid) if cid else None
+        if c is None:
+            return gr.update(visible=False), ""
+        return gr.update(visible=True), label(lang, "delete_ask", title=markdown_literal(c.title))
+
+    def forget(cid, lang):
+        if cid:
+            store().delete(cid)
+        return *fresh(lang), gr.update(visible=False)
+
+    def rate(history, turns, cid, evt: gr.LikeData):
+        """👍/👎 on an answer: kept with its question, answer and citations (qa.feedback)."""
+        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        k = sum(1 for m in (history or [])[: i + 1] if isinstance(m, dict) and m.get("role") == "assistant") - 1
+        turn = (turns or [])[k] if 0 <= k < len(turns or []) else None
+        if turn and turn.get("answer"):
+            liked = evt.liked if isinstance(evt.liked, bool) else {"like": True, "dislike": False}.get(
+                str(evt.liked).lower())
+            feedback().record(turn["question"], turn["answer"], liked, cid or "", k)
+
+    kept_fb: list[Feedback] = []
+
+    def feedback() -> Feedback:
+        if not kept_fb:
+            kept_fb.append(Feedback(build.wait().settings.home / "feedback.sqlite"))
+        return kept_fb[0]
+
+    def export(cid):
+        text = store().markdown(cid) if cid else ""
+        if not text:
+            return gr.update(value=None, visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
+        path = folder / (safe_name(store().get(cid).title.rstrip("…")) + ".md")
+        path.write_text(text, "utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    return SimpleNamespace(respond=respond, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
+
+
+SAME = gr.update()  # the sources panel as it is (Enter on an empty box)
+
+
+def sources_panel(turns: list[dict]) -> str:
+    """Every answer's sources, each in its own section (the page shows one: the last answer's, or the
+    one whose answer or [n] was clicked; qa/page.js)."""
+    if not turns:
+        return SOURCES_EMPTY
+    last = len(turns) - 1
+    return "".join(f'<section class="qa-turn" data-turn="{i}" data-lang="{t["lang"]}" lang="{t["lang"]}"'
+                   f'{"" if i == last else " hidden"}>{t["html"]}</section>' for i, t in enumerate(turns))
+
+
+def _aligned(turns, history) -> list[dict]:
+    """One turn per assistant message of `history` (a program calling /chat sends its history only)."""
+    turns = list(turns or [])
+    answers = sum(1 for m in history if isinstance(m, dict) and m.get("role") == "assistant")
+    missing = answers - len(turns)
+    return [{"lang": "en", "html": SOURCES_EMPTY}] * missing + turns if missing > 0 else turns[-answers:] if answers else []
+
+
+def _shorten(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
