@@ -21,6 +21,11 @@ if (!window.__qaPage) {
   }
 
   function decorate() {
+    const fr = document.documentElement.lang === 'fr';
+    const send = fr ? 'Envoyer la question' : 'Send the question';  // Gradio's send button has no name
+    document.querySelectorAll('#question button').forEach(b => {
+      if (!b.textContent.trim() && b.getAttribute('aria-label') !== send) b.setAttribute('aria-label', send);
+    });
     const byTurn = new Map(groups().map(g => [+g.dataset.turn, g]));
     bots().forEach((b, i) => {
       const g = byTurn.get(i);

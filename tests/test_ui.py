@@ -484,3 +484,19 @@ def test_page_on_a_phone_has_the_sources_one_tap_away(browser, app_url, shots):
         pg.screenshot(path=str(shots / "page-phone.png"))
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["English", "Français"])
+def test_page_every_control_has_an_accessible_name(page, lang):
+    from playwright.sync_api import expect
+
+    page.get_by_role("radio", name=lang).check()
+    expect(page.locator("html")).to_have_attribute("lang", "fr" if lang == "Français" else "en")
+    _ask_on_page(page, PREPCOM_EN)
+    tree = page.locator("body").aria_snapshot()
+    nameless = [line.strip() for line in tree.splitlines()
+                if re.match(r"\s*- (button|textbox|combobox|radio|checkbox|link|slider)\s*(:|$)", line)]
+    assert not nameless, f"controls without a name: {nameless}"
+    send = "Envoyer la question" if lang == "Français" else "Send the question"
+    expect(page.get_by_role("button", name=send)).to_be_visible()
