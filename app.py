@@ -242,8 +242,20 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                                             api_name=False).then(choices, within, within, api_name=False
                                                                                  ).then(talk.resume_visit, [conv, ui, chat, cur], opened,
                                                                                         api_name=False)
+        demo.load(lambda: gr.update(visible=_about_the_seeds(build)), None, examples.dataset, api_name=False)
         demo.load(lambda: "", None, cur, api_name=False)  # a page, not a program: its conversation is stored
     return demo
+
+
+def _about_the_seeds(build: Build) -> bool:
+    """Are the example questions (about the seeds) worth showing: are the seeds indexed?"""
+    from qa.config import SEEDS_DIR
+
+    try:
+        paths = {Path(d.path) for d in build.wait().documents()}
+    except QAError:
+        return True
+    return all(p in paths for p in SEEDS_DIR.resolve().iterdir() if p.is_file())
 
 
 def status(build: Build, lang: str) -> str:

@@ -92,9 +92,15 @@ def handlers(build: Build) -> SimpleNamespace:
         return c.messages, c.turns, sources_panel(c.turns), c.id, c.id, listing(c.id, lang)
 
     def resume_visit(kept_id, lang, history, cid):
-        """At a visit: the conversation this browser kept, unless a question was asked meanwhile."""
-        if history:
-            return gr.update(), gr.update(), gr.update(), cid, cid, listing(cid, lang)
+        """At a visit: the conversation this browser kept, unless a question was asked meanwhile (the
+        page is usable before this runs: it waits for the index). With none kept, nothing changes."""
+        try:
+            kept_conv = store().get(kept_id) if kept_id else None
+        except QAError:
+            kept_conv = None
+        if history or kept_conv is None:
+            same = gr.update()
+            return same, same, same, same, same, listing(cid, lang)
         return resume(kept_id, lang)
 
     def fresh(lang):

@@ -149,6 +149,7 @@ def test_documents_tab_in_a_browser_reports_every_rejected_file_and_removes_afte
             pg = browser.new_page(viewport={"width": 1366, "height": 900})
             pg.goto(demo.local_url)
             expect(pg.locator("#status")).to_contain_text("Ready", timeout=30_000)
+            expect(pg.locator("button.gallery-item")).to_have_count(0)  # no example about the seeds: not indexed
             pg.get_by_role("tab", name="Documents").click()
             expect(pg.locator("#remove")).to_be_disabled()  # nothing chosen: nothing to remove
             pg.locator("#upload input[type=file]").set_input_files(
