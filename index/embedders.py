@@ -125,7 +125,7 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as e:  # OSError offline, ValueError for a bad folder...
             raise ConfigError(
                 f"cannot load the sentence-transformers model {name_or_path!r}: {e}. This machine works offline "
-                "(HF_HUB_OFFLINE=1): give a local folder, or one of e5-small, use-v3, minilm") from e
+                "(HF_HUB_OFFLINE=1): give a local folder, or one of auto, e5-small-int8, e5-small, use-v3, minilm") from e
         self._prefix = "e5" in name_or_path.lower()
 
     def embed_batch(self, texts, kind):

@@ -31,7 +31,7 @@ def _index(args, must_exist: bool = False):
     if must_exist and args.home and not Path(args.home).expanduser().is_dir():
         raise SourceError(f"no index in {args.home}: the folder does not exist (run `qa index PATH --home "
                           f"{args.home}` first)")
-    return Index(args.home)
+    return Index(args.home, embedder=getattr(args, "embedder", None))
 
 
 def visible(text: str, keep_newlines: bool = True) -> str:
@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     s.add_argument("--keep-missing", action="store_true",
                    help="keep documents whose files were deleted from a re-indexed folder (default: remove them)")
+    s.add_argument("--embedder", default=None, metavar="NAME",
+                   help="index with this embedder (default QA_EMBEDDER, auto: the one this data folder was built "
+                        "with, else e5-small-int8); e5-small-int8 over a folder built with e5-small builds the "
+                        "faster engine's index beside the old one, which auto opens from then on")
     s.add_argument("--follow-links", action="store_true",
                    help="follow symbolic links inside the folders, even to files outside them, and index what they "
                         "lead to under the link's path (default: links are skipped and reported)")

