@@ -145,6 +145,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(value=label(lang, "delete")), gr.update(value=label(lang, "export")),
                 gr.update(value=label(lang, "delete_yes")), gr.update(value=label(lang, "cancel")),
                 gr.update(value=label(lang, "remove_yes")), gr.update(value=label(lang, "cancel")),
+                gr.update(value=label(lang, "close")),
                 gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
@@ -191,6 +192,9 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         sources_md = gr.Markdown(label("en", "sources"))
                         sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=PAGE_JS,
                                           html_template='<div aria-live="polite">${value}</div>', head=CSS)
+                        with gr.Column(visible=False, elem_id="document-view", variant="panel") as doc_box:
+                            doc_view = gr.HTML()
+                            doc_close = gr.Button(label("en", "close"), size="sm", elem_id="document-close")
             with gr.Tab(label("en", "tab_docs"), id="documents") as tab_docs:
                 # every type is taken: what cannot be indexed is listed in the report with the reason
                 files = gr.File(label=label("en", "upload", formats=formats()), file_count="multiple",
@@ -220,6 +224,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, api_name=False)
         export_btn.click(talk.export, cur, exported, api_name=False)
         chat.like(talk.rate, [chat, turns, cur], None, api_name=False)
+        sources.click(talk.open_document, [turns, ui], [doc_box, doc_view], api_name=False)
+        doc_close.click(lambda: gr.update(visible=False), None, doc_box, api_name=False)
         gr.api(ask_json, api_name="ask")
         docs_out = [outcome, table, chosen, status_md, about]
         files.upload(upload, [files, ui], docs_out, api_name="upload", show_progress_on=outcome).then(
@@ -231,7 +237,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             lambda: gr.update(visible=False), None, remove_box, api_name=False).then(choices, within, within, api_name=False)
         remove_no.click(lambda: gr.update(visible=False), None, remove_box, api_name=False)
         switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
-                                        export_btn, confirm_yes, confirm_no, remove_yes, remove_no, exported,
+                                        export_btn, confirm_yes, confirm_no, remove_yes, remove_no, doc_close, exported,
                                         sources_md, files, remove, table, chosen, status_md, about],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)

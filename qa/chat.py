@@ -19,7 +19,7 @@ from .errors import QAError
 from .feedback import Feedback
 from .labels import label
 from .library import document_names, safe_name
-from .render import answer_html, markdown_literal
+from .render import answer_html, document_html, markdown_literal
 
 SOURCES_EMPTY = ("<div class='qa-meta qa-empty'><span lang='en'>" + label("en", "sources_empty") + "</span>"
                  "<span lang='fr'>" + label("fr", "sources_empty") + "</span></div>")  # the page's language shows
@@ -149,7 +149,23 @@ def handlers(build: Build) -> SimpleNamespace:
         path.write_text(text, "utf-8")
         return gr.update(value=str(path), visible=True)
 
-    return SimpleNamespace(respond=respond, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
+    def open_document(turns, lang, evt: gr.EventData):
+        """The whole document of citation n of answer `turn` (sent by the page's card), at the quote;
+        looked up in this session's turns: no path comes from the browser."""
+        from .types import Citation, Passage
+
+        data = getattr(evt, "_data", None) or {}
+        try:
+            k, n = int(data.get("turn", -1)), int(data.get("n", 0))
+            answer = (turns or [])[k]["answer"] if k >= 0 else None
+            c = next(c for c in (answer or {}).get("citations", []) if c["n"] == n)
+        except (IndexError, KeyError, TypeError, ValueError, StopIteration):
+            return gr.update(), gr.update()
+        passage = Passage(**{**c["passage"], "lines": tuple(c["passage"]["lines"])})
+        cite = Citation(c["n"], c["quote"], passage, c["start"], c["end"])
+        return gr.update(visible=True), document_html(cite)
+
+    return SimpleNamespace(open_document=open_document, respond=respond, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
 
 
 SAME = gr.update()  # the sources panel as it is (Enter on an empty box)

@@ -18,7 +18,7 @@ LABELS = {
         "rename_hint": "A new title, then Enter", "delete": "Delete", "export": "Export (Markdown)",
         "exported": "The conversation as Markdown",
         "delete_ask": "Delete the conversation “{title}”? This cannot be undone.", "delete_yes": "Yes, delete",
-        "cancel": "Cancel",
+        "cancel": "Cancel", "close": "Close the document",
         "search_in": "Search only in", "search_in_info": "Every document when none is chosen",
         "sources": "### Sources",
         "sources_empty": "Citations appear here: click one to see the passage in its file.",
@@ -50,7 +50,7 @@ LABELS = {
         "rename_hint": "Un nouveau titre, puis Entrée", "delete": "Supprimer", "export": "Exporter (Markdown)",
         "exported": "La conversation en Markdown",
         "delete_ask": "Supprimer la conversation « {title} » ? C’est définitif.", "delete_yes": "Oui, supprimer",
-        "cancel": "Annuler",
+        "cancel": "Annuler", "close": "Fermer le document",
         "search_in": "Chercher seulement dans", "search_in_info": "Tous les documents si aucun n’est choisi",
         "sources": "### Sources",
         "sources_empty": "Les citations s’affichent ici : cliquez sur l’une d’elles pour voir le passage dans "

@@ -59,14 +59,28 @@ if (!window.__qaPage) {
     });
   }
 
+  let shownQuote = null;  // the document view's quote, scrolled to once when it appears
+  function toQuote() {
+    const q = document.getElementById('qa-doc-quote');
+    if (!q || q === shownQuote) return;
+    shownQuote = q;
+    q.scrollIntoView({block: 'center'});
+  }
+
   let pending = false;
   new MutationObserver(() => {
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; decorate(); });
+    requestAnimationFrame(() => { pending = false; decorate(); toQuote(); });
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 
   document.addEventListener('click', e => {
+    const open = e.target.closest('#sources .qa-open');
+    if (open) {  // the server renders the document of this answer's citation n (app.py, qa.chat.open_document)
+      e.preventDefault();
+      trigger('click', {turn: +open.closest('.qa-turn').dataset.turn, n: +open.dataset.n});
+      return;
+    }
     const ref = e.target.closest('.qa-ref');
     const bot = e.target.closest('#chat [data-testid="bot"]');
     if (!bot) return;

@@ -28,7 +28,11 @@ CSS = """
 .qa-ref { font: inherit; color: var(--link-text-color, #1d4ed8); background: none; border: 0; padding: 0 .1em;
           cursor: pointer; text-decoration: underline; }
 .qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
-html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"] { display: none; }
+html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"],
+html[lang="fr"] .qa-open [lang="en"], html:not([lang="fr"]) .qa-open [lang="fr"] { display: none; }
+.qa-cite .qa-open { display: block; margin: .3em 0 .2em; font: inherit; font-size: .9em; color: var(--link-text-color, #1d4ed8);
+           background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; }
+.qa-doc { max-height: 70vh; overflow: auto; }
 #lang-switch .wrap { flex-wrap: nowrap; }
 #chat .qa-selected { outline: 2px solid var(--color-accent, #2563eb); outline-offset: 2px; }
 </style>
@@ -52,6 +56,9 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
                 f"{e(text[lo:c.start])}<mark>{e(c.quote)}</mark>{e(text[c.end:hi])}"
                 f'<span class="qa-dim">{e(text[hi:b])}{"…" if b < len(text) else ""}</span>')
     quote = html.escape(_one_line(c.quote, 140))
+    if key:  # on the page (qa/page.js): the whole document, at the quote
+        body += (f'<button type="button" class="qa-open" data-n="{c.n}"><span lang="en">Open the whole document</span>'
+                 '<span lang="fr">Ouvrir le document entier</span></button>')
     return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {_named(p)} '
             f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
@@ -80,6 +87,20 @@ def _named(p: Passage) -> str:
     if not p.title or p.title == p.name:
         return html.escape(p.name)
     return f'<span class="qa-title">{html.escape(p.title)}</span> <span class="qa-meta">· {html.escape(p.name)}</span>'
+
+
+def document_html(c: Citation, sources: Sources | None = None, limit: int = 200_000) -> str:
+    """A citation's whole document (up to `limit` characters around the quote), the quote highlighted
+    (``#qa-doc-quote``); its title, file, language and place above it."""
+    p = c.passage
+    text = (sources or Sources()).text(p.source)
+    head = f'<div class="qa-cite"><b>{_named(p)}</b> <span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span>'
+    if text is None or text[c.start : c.end] != c.quote:
+        return head + f'<div class="qa-context qa-doc">{html.escape(p.text)}</div></div>'  # the file moved or changed
+    a, b = max(0, c.start - limit // 2), min(len(text), c.end + limit // 2)
+    e = lambda s: html.escape(_flow(s))  # noqa: E731
+    return (head + f'<div class="qa-context qa-doc">{"…" if a else ""}{e(text[a:c.start])}'
+            f'<mark id="qa-doc-quote">{e(c.quote)}</mark>{e(text[c.end:b])}{"…" if b < len(text) else ""}</div></div>')
 
 
 def passage_html(p: Passage) -> str:

@@ -500,3 +500,21 @@ def test_page_every_control_has_an_accessible_name(page, lang):
     assert not nameless, f"controls without a name: {nameless}"
     send = "Envoyer la question" if lang == "Français" else "Send the question"
     expect(page.get_by_role("button", name=send)).to_be_visible()
+
+
+@pytest.mark.browser
+def test_page_a_card_opens_its_whole_document_at_the_quote(page, seeds_idx):
+    from playwright.sync_api import expect
+
+    expected = seeds_idx.ask(PREPCOM_EN).citations[0]
+    _ask_on_page(page, PREPCOM_EN)
+    page.locator("#sources .qa-turn:visible").get_by_role("button", name="Open the whole document").first.click()
+    view = page.locator("#document-view")
+    expect(view).to_be_visible()
+    expect(view).to_contain_text(expected.passage.title)
+    expect(view).to_contain_text("Following our latest note to the CS Bureau")  # the document from its start
+    quote = page.locator("#qa-doc-quote")
+    expect(quote).to_be_in_viewport()
+    assert " ".join(quote.inner_text().split()) == " ".join(expected.quote.split())
+    page.get_by_role("button", name="Close the document").click()
+    expect(view).to_be_hidden()
