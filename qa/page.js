@@ -3,6 +3,8 @@
 // its own sources again; each answer gets the lang attribute of its language.
 if (!window.__qaPage) {
   window.__qaPage = true;
+  const FRENCH = {'Copy message': 'Copier le message', 'Copy conversation': 'Copier la conversation',
+                  'Toggle Sidebar': 'Afficher ou masquer les conversations'};
   const bots = () => [...document.querySelectorAll('#chat [data-testid="bot"]')];
   const groups = () => [...document.querySelectorAll('#sources .qa-turn')];
 
@@ -25,6 +27,14 @@ if (!window.__qaPage) {
     const send = fr ? 'Envoyer la question' : 'Send the question';  // Gradio's send button has no name
     document.querySelectorAll('#question button').forEach(b => {
       if (!b.textContent.trim() && b.getAttribute('aria-label') !== send) b.setAttribute('aria-label', send);
+    });
+    // Gradio's own names it does not translate
+    document.querySelectorAll('button[aria-label]').forEach(b => {
+      const en = b.dataset.qaEn || b.getAttribute('aria-label');
+      if (!(en in FRENCH)) return;
+      b.dataset.qaEn = en;
+      const want = fr ? FRENCH[en] : en;
+      if (b.getAttribute('aria-label') !== want) { b.setAttribute('aria-label', want); if (b.title) b.title = want; }
     });
     const byTurn = new Map(groups().map(g => [+g.dataset.turn, g]));
     bots().forEach((b, i) => {

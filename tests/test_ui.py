@@ -348,7 +348,8 @@ def _english_labels() -> list[str]:
         for e, f in zip(en, fr) if isinstance(en, list) else [(en, fr)]:
             if e != f:
                 out.append(e.split("{")[0].strip("#… \n")[:40])
-    return [w for w in out if w] + ["Drop File Here", "Click to Upload", "Built with Gradio", "Use via API"]
+    return [w for w in out if w] + ["Drop File Here", "Click to Upload", "Built with Gradio", "Use via API",
+                                    "Copy message", "Copy conversation", "Toggle Sidebar", "Open the whole document"]
 
 
 @pytest.mark.browser
@@ -360,16 +361,17 @@ def test_page_switched_to_french_shows_no_english_label(page, shots):
     expect(page.locator("#status")).to_contain_text("Prêt : ")
     assert page.evaluate("document.documentElement.lang") == "fr"
     expect(page.locator("#question textarea")).to_have_attribute("placeholder", "Posez une question sur vos documents…")
-    seen = _page_words(page)
+    bot = _ask_on_page(page, PREPCOM_EN)  # an English question is still answered in English
+    expect(bot).to_have_attribute("lang", "en")
+    expect(bot).to_contain_text("According to the documents")
+    expect(page.locator("#chat").get_by_role("button", name="Copier le message").first).to_be_attached()
+    seen = _page_words(page)  # with an answer, its sources and its buttons on the page
     page.get_by_role("tab", name="Documents").click()
     expect(page.locator("#documents")).to_contain_text("Titre")
     seen += _page_words(page)
     left = [w for w in _english_labels() if w in seen]
     assert not left, f"English labels on the French page: {left}"
     page.get_by_role("tab", name="Questions").click()
-    bot = _ask_on_page(page, PREPCOM_EN)  # an English question is still answered in English
-    expect(bot).to_have_attribute("lang", "en")
-    expect(bot).to_contain_text("According to the documents")
     page.screenshot(path=str(shots / "page-fr.png"))
 
 
