@@ -30,8 +30,8 @@ CSS = """
 .qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
 html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"],
 html[lang="fr"] .qa-open [lang="en"], html:not([lang="fr"]) .qa-open [lang="fr"] { display: none; }
-.qa-cite .qa-open { display: block; margin: .3em 0 .2em; font: inherit; font-size: .9em; color: var(--link-text-color, #1d4ed8);
-           background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; }
+#sources .qa-cite button.qa-open { display: block; margin: .3em 0 .2em; font: inherit; font-size: .9em; color: var(--link-text-color, #1d4ed8);
+           background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; font-weight: 400; }
 .qa-doc { max-height: 70vh; overflow: auto; }
 #lang-switch .wrap { flex-wrap: nowrap; }
 #chat .qa-selected { outline: 2px solid var(--color-accent, #2563eb); outline-offset: 2px; }
