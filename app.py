@@ -149,7 +149,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
-                status_text, about_text)
+                status_text, about_text, talk.mode_choice(lang, keep=True))
 
     with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
         ui = gr.State("en")  # the page's language
@@ -185,6 +185,9 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                                           buttons=["copy", "copy_all"])
                         box = gr.Textbox(label=label("en", "question"), show_label=False,
                                          placeholder=label("en", "placeholder"), elem_id="question", submit_btn=True)
+                        mode = gr.Radio([(label("en", "mode_extractive"), "extractive"), (label("en", "mode_llm"), "llm")],
+                                        value=None, label=label("en", "mode"), info=label("en", "mode_none"),
+                                        interactive=False, elem_id="answerer")  # enabled once a model is found
                         within = gr.Dropdown(choices=doc_choices(), value=[], multiselect=True, elem_id="search-in",
                                              label=label("en", "search_in"), info=label("en", "search_in_info"))
                         examples = gr.Examples(EXAMPLES, inputs=box, label=label("en", "examples"))
@@ -212,7 +215,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                         remove_yes = gr.Button(label("en", "remove_yes"), variant="stop", size="sm", elem_id="remove-yes")
                         remove_no = gr.Button(label("en", "cancel"), size="sm", elem_id="remove-no")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
-        box.submit(talk.respond, [box, chat, turns, within, cur], [chat, turns, sources, box, cur], api_name="chat").then(
+        box.submit(talk.respond, [box, chat, turns, within, cur, mode], [chat, turns, sources, box, cur], api_name="chat").then(
             lambda c, lang: (c, talk.listing(c, lang)), [cur, ui], [conv, conv_list], api_name=False)  # kept for the next visit
         opened = [chat, turns, sources, cur, conv, conv_list]
         new.click(talk.fresh, ui, opened, api_name=False)
@@ -238,7 +241,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         remove_no.click(lambda: gr.update(visible=False), None, remove_box, api_name=False)
         switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
                                         export_btn, confirm_yes, confirm_no, remove_yes, remove_no, doc_close, exported,
-                                        sources_md, files, remove, table, chosen, status_md, about],
+                                        sources_md, files, remove, table, chosen, status_md, about, mode],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept
@@ -247,7 +250,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         demo.load(load, ui, status_md, api_name=False).then(refresh, ui, [table, chosen, status_md, about],
                                                             api_name=False).then(choices, within, within, api_name=False
                                                                                  ).then(talk.resume_visit, [conv, ui, chat, cur], opened,
-                                                                                        api_name=False)
+                                                                                        api_name=False
+                                                                                        ).then(talk.mode_choice, ui, mode, api_name=False)
         demo.load(lambda: gr.update(visible=_about_the_seeds(build)), None, examples.dataset, api_name=False)
         demo.load(lambda: "", None, cur, api_name=False)  # a page, not a program: its conversation is stored
     return demo

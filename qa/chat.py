@@ -5,6 +5,7 @@ exported as Markdown. Each handler takes and returns what its Gradio event passe
 """
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +21,7 @@ from .feedback import Feedback
 from .labels import label
 from .library import document_names, safe_name
 from .render import answer_html, document_html, markdown_literal
+from .types import Answer
 
 SOURCES_EMPTY = ("<div class='qa-meta qa-empty'><span lang='en'>" + label("en", "sources_empty") + "</span>"
                  "<span lang='fr'>" + label("fr", "sources_empty") + "</span></div>")  # the page's language shows
@@ -31,40 +33,80 @@ def handlers(build: Build) -> SimpleNamespace:
     """The chat's event handlers over the index `build` makes; its data folder holds the conversations
     and the feedback (opened at the first use, once the index is there)."""
 
-    def respond(message: str, history: list, turns: list, within=None, cid=None):
+    def respond(message: str, history: list, turns: list, within=None, cid=None, mode=None):
         """The answer, added to the chat and to its turns; on the page (`cid` not None: "" for a new
-        conversation) the conversation is stored at once, so a reload right after finds it."""
-        history, turns, shown, box = _respond(message, history, turns, within)
+        conversation) the conversation is stored at once, so a reload right after finds it. A generator:
+        with an answerer that writes (the llm one) the chat shows its words as they come, the sources
+        and the stored conversation follow the verified answer, the last update; with the extractive
+        answerer that is the only update. `mode`: "extractive" or "llm" (the page's choice; None: the
+        configured answerer)."""
+        for history, turns, shown, box in _respond(message, history, turns, within, mode):
+            if turns is SAME:  # words of an answer still being written
+                yield history, turns, shown, box, gr.update()
         if cid is not None and shown is not SAME:
             cid = store().save(cid or None, history, turns)
-        return history, turns, shown, box, cid
+        yield history, turns, shown, box, cid
 
-    def _respond(message: str, history: list, turns: list, within=None):
+    def _respond(message: str, history: list, turns: list, within=None, mode=None):
         history = list(history or [])
         if not (message or "").strip():  # Enter on an empty box: nothing asked, nothing changes
-            return history, gr.update(), SAME, ""
+            yield history, gr.update(), SAME, ""
+            return
         turns = _aligned(turns, history)
+        asked = history + [{"role": "user", "content": markdown_literal(message)}]
         try:
             idx = build.wait()
             names = document_names(idx)  # a name chosen before its document was removed is left out
             only = [names[n] for n in within or () if n in names] or None
-            ans = idx.ask(message, history=history, documents=only)
+            written, ans = "", None
+            for item in answering(idx, mode).stream(message, history=history, documents=only):
+                if isinstance(item, Answer):
+                    ans = item
+                elif item:
+                    written += item
+                    yield asked + [{"role": "assistant", "content": markdown_literal(written) + " …"}], SAME, SAME, ""
         except QAError as e:
             shown = _shorten(message or "", 300)  # a refused 100 KB question is not echoed whole
             history += [{"role": "user", "content": shown}, {"role": "assistant", "content": f"⚠️ {e}"}]
             turns = turns + [{"lang": "en", "html": SOURCES_EMPTY, "question": shown, "error": str(e)}]
-            return history, turns, sources_panel(turns), ""
+            yield history, turns, sources_panel(turns), ""
+            return
         text = (f"_{markdown_literal(ans.note)}_\n\n" if ans.note else "") + markdown_literal(ans.text)
         if not ans.answered and ans.related:
             text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
                              else "Maybe related passages are shown on the right.")
-        history += [{"role": "user", "content": markdown_literal(message)}, {"role": "assistant", "content": text}]
+        if offers_choice(idx):  # which answerer wrote it, discreetly, when there is a choice
+            text += "\n\n" + byline(ans)
+        history = asked + [{"role": "assistant", "content": text}]
         if not ans.citations and not ans.related:
             shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
         else:
             shown = answer_html(ans, with_answer=False, key=f"{len(turns)}-")
         turns = turns + [{"lang": ans.lang, "html": shown, "question": message, "answer": ans.to_dict()}]
-        return history, turns, sources_panel(turns), ""
+        yield history, turns, sources_panel(turns), ""
+
+    quotes_only: dict[int, object] = {}  # id(index) -> the same index answering with quotes only
+
+    def answering(idx, mode):
+        """The index that answers in `mode`: `idx`, or for "extractive" under a configured model, the
+        same index with the model's own extractive answerer (the floor it falls back to)."""
+        if mode != "extractive" or not offers_choice(idx):
+            return idx
+        if id(idx) not in quotes_only:
+            view = copy.copy(idx)  # the same collection and settings; only the answerer differs
+            view.answerer = idx.answerer.extractive
+            quotes_only.clear()
+            quotes_only[id(idx)] = view
+        return quotes_only[id(idx)]
+
+    def mode_choice(lang="en", keep=False):
+        """The answerer choice as the page shows it: enabled, on the model, when one is configured
+        (`keep`: the choice made stays, only the words change)."""
+        idx = build.index
+        llm = idx is not None and offers_choice(idx)
+        value = {} if keep else {"value": "llm" if llm else "extractive"}
+        return gr.update(interactive=llm, **value, choices=[(label(lang, "mode_extractive"), "extractive"), (label(lang, "mode_llm"), "llm")],
+                         label=label(lang, "mode"), info=label(lang, "mode_info" if llm else "mode_none"))
 
     kept: list[Conversations] = []
 
@@ -165,7 +207,7 @@ def handlers(build: Build) -> SimpleNamespace:
         cite = Citation(c["n"], c["quote"], passage, c["start"], c["end"])
         return gr.update(visible=True), document_html(cite)
 
-    return SimpleNamespace(open_document=open_document, respond=respond, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
+    return SimpleNamespace(open_document=open_document, respond=respond, mode_choice=mode_choice, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
 
 
 SAME = gr.update()  # the sources panel as it is (Enter on an empty box)
@@ -179,6 +221,26 @@ def sources_panel(turns: list[dict]) -> str:
     last = len(turns) - 1
     return "".join(f'<section class="qa-turn" data-turn="{i}" data-lang="{t["lang"]}" lang="{t["lang"]}"'
                    f'{"" if i == last else " hidden"}>{t["html"]}</section>' for i, t in enumerate(turns))
+
+
+def offers_choice(idx) -> bool:
+    """Is a language model configured (the llm answerer, over its extractive floor)?"""
+    return getattr(idx.answerer, "name", "") == "llm" and hasattr(idx.answerer, "extractive")
+
+
+def byline(ans: Answer) -> str:
+    """Who wrote the answer, in its language, as a discreet last line of its bubble ("written by the
+    model · 2 claims dropped: quote not in passage 2"). An llm answer that fell back to the documents'
+    sentences (its note says so) is the extractive one's."""
+    from .answerers.llm import NOTES  # only with a model configured
+
+    lang = ans.lang if ans.lang in ("en", "fr") else "en"
+    fell_back = any(n.split("{why}")[-1] in ans.note for n in NOTES[lang].values())
+    by = label(lang, "by_llm" if ans.answerer == "llm" and not fell_back else "by_extractive")
+    if ans.dropped:
+        why = "; ".join(dict.fromkeys(ans.dropped_why)) or "?"
+        by += " · " + label(lang, "dropped_one" if ans.dropped == 1 else "dropped", n=ans.dropped, why=why)
+    return f"<small class='qa-by'>{markdown_literal(by)}</small>"
 
 
 def _aligned(turns, history) -> list[dict]:

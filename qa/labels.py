@@ -35,6 +35,11 @@ LABELS = {
         "ready": "✓ Ready: {passages} passages from {docs} documents ({langs}).",
         "building": "… Building the index: {done}/{total} files ({what})…",
         "failed": "⚠️ The index could not be built: {error}",
+        "mode": "Answers", "mode_extractive": "Quotes only (extractive)", "mode_llm": "Written by the model",
+        "mode_info": "The model's every quote is checked in its file",
+        "mode_none": "No language model is configured: start with QA_LLM_URL, QA_LLM_GGUF or --llm-url to choose",
+        "by_extractive": "quotes only (extractive)", "by_llm": "written by the model",
+        "dropped": "{n} claims dropped: {why}", "dropped_one": "1 claim dropped: {why}",
     },
     "fr": {
         "title": "## Interrogez vos documents — en français ou en anglais\n"
@@ -68,6 +73,11 @@ LABELS = {
         "ready": "✓ Prêt : {passages} passages de {docs} documents ({langs}).",
         "building": "… Construction de l’index : {done}/{total} fichiers ({what})…",
         "failed": "⚠️ L’index n’a pas pu être construit : {error}",
+        "mode": "Réponses", "mode_extractive": "Citations seules (extractif)", "mode_llm": "Rédigées par le modèle",
+        "mode_info": "Chaque citation du modèle est vérifiée dans son fichier",
+        "mode_none": "Aucun modèle de langue n’est configuré : lancez avec QA_LLM_URL, QA_LLM_GGUF ou --llm-url pour choisir",
+        "by_extractive": "citations seules (extractif)", "by_llm": "rédigée par le modèle",
+        "dropped": "{n} affirmations écartées : {why}", "dropped_one": "1 affirmation écartée : {why}",
     },
 }
 
