@@ -98,7 +98,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         finally:  # our copy is in <home>/uploads (if it was indexed): Gradio's is not kept
             for f in files or []:
                 Path(f if isinstance(f, str) else getattr(f, "name", "")).unlink(missing_ok=True)
-        return report_markdown(report), *refresh(lang)
+        return report_markdown(report, lang), *refresh(lang)
 
     def delete(name, lang):
         if not name:

@@ -40,6 +40,10 @@ LABELS = {
         "mode_none": "No language model is configured: start with QA_LLM_URL, QA_LLM_GGUF or --llm-url to choose",
         "by_extractive": "quotes only (extractive)", "by_llm": "written by the model",
         "dropped": "{n} claims dropped: {why}", "dropped_one": "1 claim dropped: {why}",
+        "report": "{added} added, {updated} updated, {removed} removed, {unchanged} unchanged, {skipped} skipped, "
+                  "{failed} failed, {chunks} chunks written",
+        "report_added": "added {name}", "report_updated": "updated {name}", "report_unchanged": "unchanged {name}",
+        "report_removed": "removed {name}",
     },
     "fr": {
         "title": "## Interrogez vos documents — en français ou en anglais\n"
@@ -78,6 +82,10 @@ LABELS = {
         "mode_none": "Aucun modèle de langue n’est configuré : lancez avec QA_LLM_URL, QA_LLM_GGUF ou --llm-url pour choisir",
         "by_extractive": "citations seules (extractif)", "by_llm": "rédigée par le modèle",
         "dropped": "{n} affirmations écartées : {why}", "dropped_one": "1 affirmation écartée : {why}",
+        "report": "ajoutés : {added}, mis à jour : {updated}, retirés : {removed}, inchangés : {unchanged}, "
+                  "ignorés : {skipped}, en échec : {failed}, passages écrits : {chunks}",
+        "report_added": "ajouté : {name}", "report_updated": "mis à jour : {name}", "report_unchanged": "inchangé : {name}",
+        "report_removed": "retiré : {name}",
     },
 }
 

@@ -160,18 +160,21 @@ def remove_document(idx: Index, path: str, lang: str = "en") -> str:
     return label(lang, "removed", name=p.name, n=n)
 
 
-def report_markdown(report) -> str:
-    """An indexing Report as a Markdown list, one line per file and why."""
+def report_markdown(report, lang: str = "en") -> str:
+    """An indexing Report as a Markdown list, one line per file and why, in the page's language `lang`
+    (the reasons are the indexer's, in English)."""
+    from .labels import label
     from .render import markdown_literal as md  # a file named "*x*.md" is shown as named
 
     def n(p):
         return md(Path(p).name)
 
-    lines = [f"**{report.summary().splitlines()[0]}**"]
-    lines += [f"- ✓ added {n(p)}" for p in report.added]
-    lines += [f"- 🔄 updated {n(p)}" for p in report.updated]
-    lines += [f"- ⏭️ unchanged {n(p)}" for p in report.unchanged]
-    lines += [f"- 🗑️ removed {n(p)}" for p in report.removed]
+    counts = {k: len(getattr(report, k)) for k in ("added", "updated", "removed", "unchanged", "skipped", "failed")}
+    lines = [f"**{label(lang, 'report', chunks=report.chunks, **counts)}**"]
+    lines += [f"- ✓ {label(lang, 'report_added', name=n(p))}" for p in report.added]
+    lines += [f"- 🔄 {label(lang, 'report_updated', name=n(p))}" for p in report.updated]
+    lines += [f"- ⏭️ {label(lang, 'report_unchanged', name=n(p))}" for p in report.unchanged]
+    lines += [f"- 🗑️ {label(lang, 'report_removed', name=n(p))}" for p in report.removed]
     lines += [f"- ⏭️ {n(p)}: {md(why)}" for p, why in report.skipped]
     lines += [f"- ⚠️ {n(p)} {md(why)}" for p, why in report.failed]
     return "\n".join(lines)

@@ -29,7 +29,8 @@ CSS = """
           cursor: pointer; text-decoration: underline; }
 .qa-ref:focus-visible { outline: 2px solid var(--color-accent, #2563eb); border-radius: 3px; }
 html[lang="fr"] .qa-empty [lang="en"], html:not([lang="fr"]) .qa-empty [lang="fr"],
-html[lang="fr"] .qa-open [lang="en"], html:not([lang="fr"]) .qa-open [lang="fr"] { display: none; }
+html[lang="fr"] .qa-open [lang="en"], html:not([lang="fr"]) .qa-open [lang="fr"],
+html[lang="fr"] .qa-bi > [lang="en"], html:not([lang="fr"]) .qa-bi > [lang="fr"] { display: none; }
 #sources .qa-cite button.qa-open { display: block; margin: .3em 0 .2em; font: inherit; font-size: .9em; color: var(--link-text-color, #1d4ed8);
            background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; font-weight: 400; }
 .qa-doc { max-height: 70vh; overflow: auto; }
@@ -60,7 +61,7 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
         body += (f'<button type="button" class="qa-open" data-n="{c.n}"><span lang="en">Open the whole document</span>'
                  '<span lang="fr">Ouvrir le document entier</span></button>')
     return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {_named(p)} '
-            f'<span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span><br>'
+            f'<span class="qa-meta">· {p.lang.upper()} · {_place(p)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
 
 
@@ -71,6 +72,19 @@ def _flow(text: str) -> str:
     """A file hard-wrapped at 72 columns shown as flowing paragraphs: a single line break becomes a
     space; blank lines and the lines of a list are kept (display only: the quote is the file's text)."""
     return _LINE_BREAK.sub(" ", text)
+
+
+_LINES = re.compile(r"\blines? (?=\d)")
+
+
+def _place(p: Passage) -> str:
+    """Where the passage is, in the page's language: "lines 4–9" / "lignes 4–9" (both written, CSS
+    shows the one of <html lang>); "p. 3" and a heading path are the same in both."""
+    en = p.location
+    fr = _LINES.sub(lambda m: "lignes " if m.group(0).startswith("lines") else "ligne ", en)
+    if fr == en:
+        return html.escape(en)
+    return f'<span class="qa-bi"><span lang="en">{html.escape(en)}</span><span lang="fr">{html.escape(fr)}</span></span>'
 
 
 def _word_edge(text: str, i: int, step: int) -> int:
@@ -94,7 +108,7 @@ def document_html(c: Citation, sources: Sources | None = None, limit: int = 200_
     (``#qa-doc-quote``); its title, file, language and place above it."""
     p = c.passage
     text = (sources or Sources()).text(p.source)
-    head = f'<div class="qa-cite"><b>{_named(p)}</b> <span class="qa-meta">· {p.lang.upper()} · {html.escape(p.location)}</span>'
+    head = f'<div class="qa-cite"><b>{_named(p)}</b> <span class="qa-meta">· {p.lang.upper()} · {_place(p)}</span>'
     if text is None or text[c.start : c.end] != c.quote:
         return head + f'<div class="qa-context qa-doc">{html.escape(p.text)}</div></div>'  # the file moved or changed
     a, b = max(0, c.start - limit // 2), min(len(text), c.end + limit // 2)
@@ -105,7 +119,7 @@ def document_html(c: Citation, sources: Sources | None = None, limit: int = 200_
 
 def passage_html(p: Passage) -> str:
     return (f'<details class="qa-cite"><summary>{_named(p)} <span class="qa-meta">· {p.lang.upper()} · '
-            f'{html.escape(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
+            f'{_place(p)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 
 def answer_html(a: Answer, with_answer: bool = True, sources: Sources | None = None, key: str = "") -> str:
