@@ -76,7 +76,7 @@ def handlers(build: Build) -> SimpleNamespace:
             text += "\n\n" + ("Passages peut-être en rapport : voir à droite." if ans.lang == "fr"
                              else "Maybe related passages are shown on the right.")
         if offers_choice(idx):  # which answerer wrote it, discreetly, when there is a choice
-            text += "\n\n" + byline(ans)
+            text += "\n\n" + byline(ans, message)
         history = asked + [{"role": "assistant", "content": text}]
         if not ans.citations and not ans.related:
             shown = NO_SOURCES[ans.lang if ans.lang in NO_SOURCES else "en"]
@@ -228,10 +228,11 @@ def offers_choice(idx) -> bool:
     return getattr(idx.answerer, "name", "") == "llm" and hasattr(idx.answerer, "extractive")
 
 
-def byline(ans: Answer) -> str:
+def byline(ans: Answer, question: str = "") -> str:
     """Who wrote the answer, in its language, as a discreet last line of its bubble ("written by the
-    model · 2 claims dropped: quote not in passage 2"). An llm answer that fell back to the documents'
-    sentences (its note says so) is the extractive one's."""
+    model · 2 claims dropped: quote not in passage 2"), and what was searched when the model rewrote a
+    follow-up `question`. An llm answer that fell back to the documents' sentences (its note says so)
+    is the extractive one's."""
     from .answerers.llm import NOTES  # only with a model configured
 
     lang = ans.lang if ans.lang in ("en", "fr") else "en"
@@ -240,6 +241,8 @@ def byline(ans: Answer) -> str:
     if ans.dropped:
         why = "; ".join(dict.fromkeys(ans.dropped_why)) or "?"
         by += " · " + label(lang, "dropped_one" if ans.dropped == 1 else "dropped", n=ans.dropped, why=why)
+    if ans.searched and question and " ".join(ans.searched.split()) != " ".join(question.split()):
+        by += " · " + label(lang, "searched", q=_shorten(ans.searched, 200))
     return f"<small class='qa-by'>{markdown_literal(by)}</small>"
 
 

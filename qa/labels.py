@@ -43,7 +43,7 @@ LABELS = {
         "report": "{added} added, {updated} updated, {removed} removed, {unchanged} unchanged, {skipped} skipped, "
                   "{failed} failed, {chunks} chunks written",
         "report_added": "added {name}", "report_updated": "updated {name}", "report_unchanged": "unchanged {name}",
-        "report_removed": "removed {name}",
+        "report_removed": "removed {name}", "searched": "searched: “{q}”",
     },
     "fr": {
         "title": "## Interrogez vos documents — en français ou en anglais\n"
@@ -85,7 +85,7 @@ LABELS = {
         "report": "ajoutés : {added}, mis à jour : {updated}, retirés : {removed}, inchangés : {unchanged}, "
                   "ignorés : {skipped}, en échec : {failed}, passages écrits : {chunks}",
         "report_added": "ajouté : {name}", "report_updated": "mis à jour : {name}", "report_unchanged": "inchangé : {name}",
-        "report_removed": "retiré : {name}",
+        "report_removed": "retiré : {name}", "searched": "cherché : « {q} »",
     },
 }
 

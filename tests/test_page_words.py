@@ -2,6 +2,8 @@
 is in its file, the line saying who wrote an answer. Fast: no index, no browser."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from index.report import Report
@@ -57,3 +59,10 @@ def test_a_page_or_a_heading_is_the_same_in_both_languages():
 ])
 def test_who_wrote_an_answer_is_said_in_its_language(answer, shown):
     assert byline(answer) == f"<small class='qa-by'>{shown}</small>"
+
+
+def test_a_rewritten_follow_up_says_what_was_searched():
+    ans = Answer("x [1]", "fr", True, answerer="llm", searched="Par qui le Groupe de travail a-t-il été constitué ?")
+    assert byline(ans, "Et par qui ?") == ("<small class='qa-by'>rédigée par le modèle · cherché : « Par qui le Groupe "
+                                           "de travail a-t-il été constitué ? »</small>")
+    assert "cherché" not in byline(replace(ans, searched="Et  par qui ?"), "Et par qui ?")  # searched as asked
