@@ -98,7 +98,7 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
           parts: tuple[str, ...] = ()) -> list[tuple[int, Sentence]]:
     """(rank of the passage, sentence) for the answerable sentences of each passage; with `parts`, the
     lines of that kind (date, signature, addressee) of the letters the passages are in, once each."""
-    out, seen = [], set()
+    out, seen, found_in = [], set(), {}  # found_in: the letters of each file, read once
     for rank, p in enumerate(passages):
         # split in the whole file, not the chunk alone, so a chunk's first line is seen whole
         text = sources.text(p.source)
@@ -108,7 +108,9 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
             text = " " * base + text  # offsets below index the file
         else:
             spans = sentences(text, p.start, p.end)
-        found = letters(text) if cfg.letters else []
+        if parts and p.source not in found_in:  # a letter's lines only matter when the question asks for them
+            found_in[p.source] = letters(text)
+        found = found_in.get(p.source, [])
         at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731
         for a, b in spans:
             s = text[a:b]
