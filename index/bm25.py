@@ -11,18 +11,22 @@ two flat arrays; chunks added later go to per-term lists; a term's postings are 
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
 import threading
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import Stemmer
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+CACHE_FORMAT = 1  # bump when BM25.build_cached's file changes
 STOP = set("""
 a an and are as at be by for from has have in is it its of on or that the this to was were will with
 what who whom which when where why how does did do can could would should their there they them
@@ -83,10 +87,14 @@ class BM25:
     def build(cls, ids: list[str], terms: list[str], **kw) -> "BM25":
         """An index of chunks whose terms are given as space-separated strings (as the catalog stores
         them), built at once: the same scores as adding them one by one."""
+        return cls._build(ids, terms, " ".join(terms), **kw)
+
+    @classmethod
+    def _build(cls, ids: list[str], terms: list[str], joined: str, **kw) -> "BM25":
         index = cls(**kw)
         if not ids:
             return index
-        words = " ".join(terms).split()
+        words = joined.split()
         lens = np.fromiter((t.count(" ") + 1 if t else 0 for t in terms), np.int64, len(terms))
         if lens.sum() != len(words):  # not single-space separated after all
             lens = np.fromiter((len(t.split()) for t in terms), np.int64, len(terms))
@@ -100,16 +108,57 @@ class BM25:
         names = list(vocab)
         index._base = (pairs % len(ids), tf.astype(np.float32))
         index._span = {names[t]: (a, b) for t, a, b in zip(term_ids[starts].tolist(), starts.tolist(), ends.tolist())}
-        index.ids = list(ids)
-        index.pos = {cid: i for i, cid in enumerate(index.ids)}
-        index._len = lens.tolist()
-        index._alive = [True] * len(ids)
-        index._total = int(lens.sum())
-        if len(index.pos) < len(ids):  # an id twice: keep its last terms, as add() would
+        return index._with(ids, lens)
+
+    def _with(self, ids: list[str], lens: np.ndarray) -> "BM25":
+        """The chunk side of a built index: ids, positions, lengths."""
+        self.ids = list(ids)
+        self.pos = {cid: i for i, cid in enumerate(self.ids)}
+        self._len = lens.tolist()
+        self._alive = [True] * len(ids)
+        self._total = int(lens.sum())
+        if len(self.pos) < len(ids):  # an id twice: keep its last terms, as add() would
             for i, cid in enumerate(ids):
-                if index.pos[cid] != i:
-                    index._alive[i] = False
-                    index._total -= index._len[i]
+                if self.pos[cid] != i:
+                    self._alive[i] = False
+                    self._total -= self._len[i]
+        return self
+
+    @classmethod
+    def build_cached(cls, ids: list[str], terms: list[str], path: Path, **kw) -> "BM25":
+        """``build``, kept in ``path`` (an .npz beside the catalog) for the next open: a process that
+        opens the same chunks with the same terms loads the postings instead of building them (100k
+        chunks: README, "Speed and scale"). The file is keyed by a hash of every id and term, so an
+        index that changed in any way is built again (and the file replaced); a file that cannot be
+        read or written only costs the build."""
+        joined = " ".join(terms)
+        h = hashlib.blake2b(f"{CACHE_FORMAT}\n{cls().k1} {cls().b}\n".encode(), digest_size=16)
+        h.update("\n".join(ids).encode())
+        h.update(b"\0")
+        h.update(joined.encode())
+        key = h.hexdigest()
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["key"]) == key:
+                    index = cls(**kw)
+                    names = z["names"].tobytes().decode().split("\n") if len(z["names"]) else []
+                    index._base = (z["chunk"].astype(np.int64), z["tf"])
+                    index._span = dict(zip(names, zip(z["start"].tolist(), z["end"].tolist())))
+                    return index._with(ids, z["lens"].astype(np.int64))
+        except (OSError, KeyError, ValueError):
+            pass  # no file yet, another index's, or unreadable: build
+        index = cls._build(ids, terms, joined, **kw)
+        if ids:
+            names = list(index._span)
+            spans = np.array([index._span[n] for n in names], np.int64).reshape(-1, 2)
+            tmp = path.with_name(f"{path.name}.tmp{os.getpid()}.{threading.get_ident()}.npz")
+            try:
+                np.savez(tmp, key=np.array(key), names=np.frombuffer("\n".join(names).encode(), np.uint8),
+                         chunk=index._base[0].astype(np.int32), tf=index._base[1], start=spans[:, 0], end=spans[:, 1],
+                         lens=np.asarray(index._len, np.int32))
+                os.replace(tmp, path)
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a read-only data folder: built at every open, as before
         return index
 
     def __len__(self):

@@ -62,7 +62,7 @@ class Collection:
         changed the catalog)."""
         version = self.catalog.data_version()
         rows = {r.id: r for r in self.catalog.chunks()}
-        bm25 = ingest.load_bm25(rows.values())  # from the rows just read, not a second read
+        bm25 = ingest.load_bm25(rows.values(), self.catalog.path.with_suffix(".bm25.npz"))  # the rows just read
         with self._lock:
             self.bm25 = bm25
             self._set_rows(rows, version)

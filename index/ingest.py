@@ -250,7 +250,9 @@ def _nearest_chroma(rows, store: VectorStore, embedder, block: int):
     return nearest
 
 
-def load_bm25(rows) -> bm25mod.BM25:
-    """BM25 over catalog rows (their stored terms: nothing is tokenised again)."""
+def load_bm25(rows, cache: Path | None = None) -> bm25mod.BM25:
+    """BM25 over catalog rows (their stored terms: nothing is tokenised again); with `cache`, the
+    postings are kept in that file for the next open of the same rows (BM25.build_cached)."""
     rows = list(rows)
-    return bm25mod.BM25.build([r.id for r in rows], [r.terms for r in rows])
+    ids, terms = [r.id for r in rows], [r.terms for r in rows]
+    return bm25mod.BM25.build_cached(ids, terms, cache) if cache else bm25mod.BM25.build(ids, terms)

@@ -121,23 +121,28 @@ class Index:
         return (f"the question is {n:,} characters long; the limit is {self.settings.max_question_chars:,} "
                 "(QA_MAX_QUESTION_CHARS). Ask it more briefly.")
 
-    def retrieve(self, question: str, k: int | None = None, documents=None) -> list[Passage]:
+    def retrieve(self, question: str, k: int | None = None, documents=None, rerank: bool = True) -> list[Passage]:
         """The k passages that best match the question, best first, one language per passage.
-        `documents`: search only in these (paths as indexed or as given; see `within`)."""
+        `documents`: search only in these (paths as indexed or as given; see `within`). `rerank`: the
+        first passages reordered at answer grain, by their best sentence as the answerer scores and the
+        reader reads it (README, "The reader"); False: the fused order alone, without embedding a sentence
+        (the fastest: README, "Speed and scale")."""
         k = self.settings.k if k is None else k
         if not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be greater than 0. Currently, k is {k!r}")
         only = self.within(documents)
         q = self._question(question)
         lang = detect(q)
-        return self._search(q, lang if lang in SUPPORTED else "en", k, only, Sources())[1]
+        return self._search(q, lang if lang in SUPPORTED else "en", k, only, Sources(), rerank)[1]
 
-    def _search(self, q: str, lang: str, n: int, only, sources: Sources):
+    def _search(self, q: str, lang: str, n: int, only, sources: Sources, reordered: bool = True):
         """The question's vector and its n best passages: fused retrieval, its first passages reordered
         at answer grain (extractive.rerank, with the extractive answerer's settings). For `retrieve`;
         an answerer gets the fused order, its own scoring weighing the passages' ranks."""
         cfg = getattr(self.answerer, "settings", None)
         cfg = cfg if isinstance(cfg, ExtractiveSettings) else EXTRACTIVE
+        if not reordered:
+            return self.collection.search(q, lang, n, self.retrieval, only)
         qvec, passages = self.collection.search(q, lang, max(n, cfg.rerank_depth), self.retrieval, only)
         return qvec, rerank(q, lang, qvec, passages, self.collection, sources, cfg)[:n]
 
@@ -294,9 +299,9 @@ def default_index(progress=None) -> Index:
         return _default
 
 
-def retrieve(question: str, k: int = 5) -> list[Passage]:
+def retrieve(question: str, k: int = 5, rerank: bool = True) -> list[Passage]:
     """Passages of the default index (the seeds, built on first use) that match the question."""
-    return default_index().retrieve(question, k)
+    return default_index().retrieve(question, k, rerank=rerank)
 
 
 def ask(question: str, history=None) -> Answer:

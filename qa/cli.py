@@ -96,7 +96,7 @@ def cmd_retrieve(args) -> int:
     from .api import default_index
 
     idx = _index(args, must_exist=True) if args.home else default_index()
-    passages = idx.retrieve(" ".join(args.question), k=args.k)
+    passages = idx.retrieve(" ".join(args.question), k=args.k, rerank=not args.no_rerank)
     if args.json:
         from dataclasses import asdict
 
@@ -206,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("retrieve", help="print the passages that best match a question")
     s.add_argument("question", nargs="+")
     s.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    s.add_argument("--no-rerank", action="store_true",
+                   help="the fused order alone: no answer-grain reordering by the answerer and the reader (faster)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--home", **home)
     s.set_defaults(fn=cmd_retrieve)

@@ -112,6 +112,29 @@ def test_bm25_built_at_start_scores_as_the_one_kept_in_place(tmp_path):
         assert all(idx.collection.bm25.knows(t) == reopened.collection.bm25.knows(t) for t in terms)
 
 
+def test_bm25_kept_beside_the_catalog_is_loaded_by_the_next_open_and_rebuilt_after_a_change(tmp_path, monkeypatch):
+    src = tmp_path / "docs"
+    one, three, four, five = copy_case_studies(src)
+    Index(tmp_path / "home", embedder=EMBEDDER).add([src])
+    first = Index(tmp_path / "home", embedder=EMBEDDER)  # builds and keeps it
+    kept = list((tmp_path / "home").glob("catalog-*.bm25.npz"))
+    assert len(kept) == 1
+    built = bm25.BM25._build
+    monkeypatch.setattr(bm25.BM25, "_build", classmethod(lambda *a, **k: pytest.fail("built again")))
+    loaded = Index(tmp_path / "home", embedder=EMBEDDER)  # the same chunks: loaded, not built
+    for q in ("open source licenses", "Qui protège les infrastructures ?"):
+        terms = bm25.query_terms(q)
+        assert loaded.collection.bm25.search(terms, 20) == first.collection.bm25.search(terms, 20)
+    monkeypatch.setattr(bm25.BM25, "_build", built)
+    loaded.remove(four)  # a change: the next open builds again, from the catalog as it is now
+    after = Index(tmp_path / "home", embedder=EMBEDDER)
+    terms = bm25.query_terms("open source licenses")
+    assert [c for c, _ in after.collection.bm25.search(terms, 20)] == [c for c, _ in loaded.collection.bm25.search(terms, 20)]
+    assert len(after.collection.bm25) == len(loaded.collection.bm25) < len(first.collection.bm25)
+    kept[0].write_bytes(b"not an npz")  # damaged: built again, never an error
+    assert len(Index(tmp_path / "home", embedder=EMBEDDER).collection.bm25) == len(after.collection.bm25)
+
+
 def test_translations_are_paired_across_runs(tmp_path):
     """A chunk and its translation are linked both ways, also when the translation comes in a later run."""
     en, fr = tmp_path / "en.md", tmp_path / "fr.md"

@@ -95,3 +95,44 @@ def test_sentences_must_be_a_list(reader, bad):
 
 def test_no_sentences_no_scores(reader):
     assert reader.score("Who chaired the group?", []).shape == (0,)
+
+
+def test_trained_beside_the_answerers_score(reader):
+    """The packaged reader is a correction to the answerer's score: its weight was learned with it."""
+    assert 5.0 < reader.answerer_weight < 60.0
+
+
+def test_the_answerer_reads_its_best_sentences(reader):
+    """extractive.read re-scores the first sentences by score + logit / weight; the rest stay as they were."""
+    from index.types import Passage
+    from qa.answerers.extractive import Sentence, read
+
+    question, answer, others = CASES[0]
+    p = Passage(" ".join([*others, answer]), "f.txt", "en", 0.0, 0, 0, (1, 1))
+    ranked = [Sentence(p, i, i + 1, s, score=1.0 - 0.01 * i) for i, s in enumerate([*others, answer])]
+    out = read(question, ranked, depth=3)
+    assert [s.text for s in out[3:]] == [answer]  # past the depth: not read, left last
+    logits = reader.score(question, others)
+    for s in out[:3]:
+        i = others.index(s.text)
+        assert s.read == pytest.approx(float(logits[i]) / reader.answerer_weight, abs=1e-6)
+        assert s.score == pytest.approx(ranked[i].score + s.read, abs=1e-6)
+    assert [s.score for s in out[:3]] == sorted((s.score for s in out[:3]), reverse=True)
+    again = read(question, ranked, depth=4)
+    assert again[0].text == answer  # read with the others, the answering sentence comes first
+    assert read(question, ranked, depth=0) == ranked
+
+
+def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch, capsys):
+    import qa.answerers.extractive as ex
+    from qa.reader import Reader
+
+    def broken(cls):
+        raise FileNotFoundError("reader weights not found: reader.npz")
+
+    monkeypatch.setattr(ex, "_READER", [])
+    monkeypatch.setattr(Reader, "default", classmethod(broken))
+    assert ex._reader() is None
+    assert "answers without the reader" in capsys.readouterr().err
+    ranked = ["kept"]
+    assert ex.read("Who?", ranked * 3, depth=5) == ranked * 3

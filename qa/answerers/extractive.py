@@ -9,6 +9,7 @@ documents do not say, and offers the closest passages as "maybe related" only if
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -55,6 +56,9 @@ class ExtractiveSettings:
     window_next: int = 2  # sentences quoted after the best one, in its paragraph
     window_prev: bool = True  # an unpunctuated line (letterhead, address) takes the line before
     window_lead: bool = True  # a lead-in ending with ':' takes the block after it
+    # the reader (qa.reader): a model reading the question and each of the best sentences together
+    reader_depth: int = 12  # the best sentences it reads, re-scored as score + its logit / its trained weight (0: off)
+    reader_weight: float = 0.5  # times what the reader adds (1: as trained; 0.5 chosen on the seeds: sweep)
 
 
 DEFAULT = ExtractiveSettings()
@@ -71,6 +75,7 @@ class Sentence:
     vec: np.ndarray | None = field(default=None, compare=False, repr=False)  # its embedding, once scored
     letter: int = -1  # the start of the letter holding it (index.letters), -1 outside letters
     part: str = ""  # a letter's date, signature or addressee line(s); "" for a sentence of the text
+    read: float = 0.0  # what the reader added to its score (read())
 
 
 def is_heading(s: str) -> bool:
@@ -186,7 +191,44 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     out = [replace(s, score=part_score[(s.passage.source, s.letter)]) if s.part else s
            for s in out if not s.part or (s.passage.source, s.letter) in part_score]
     out.sort(key=lambda s: -s.score)
+    out = read(question, out, cfg.reader_depth, cfg.reader_weight)
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
+
+
+def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0) -> list[Sentence]:
+    """The first `depth` sentences re-scored by the reader, which read each with the question: their
+    score + `weight` x the reader's logit / the weight it was trained beside this score with (so the
+    scale stays the answerer's), the rest after them. Unchanged when the reader cannot run here (said once)."""
+    if depth < 2 or len(ranked) < 2 or weight <= 0:
+        return ranked
+    reader = _reader()
+    if reader is None:
+        return ranked
+    head = ranked[:depth]
+    logits = reader.score(question, [clean(s.text) for s in head])
+    added = [weight * float(x) / reader.answerer_weight for x in logits]
+    head = [replace(s, score=s.score + a, read=a) for s, a in zip(head, added)]
+    return sorted(head, key=lambda s: -s.score) + ranked[depth:]
+
+
+_READER: list = []
+
+
+def _reader():
+    """The packaged reader, loaded once; None (said once on stderr) when it cannot load here."""
+    if not _READER:
+        try:
+            from ..reader import Reader
+
+            r = Reader.default().load()
+            if r.answerer_weight <= 0:
+                raise ValueError(f"{r.artefact.name} was not trained beside the answerer's score")
+            _READER.append(r)
+        except Exception as e:  # noqa: BLE001 (whatever stops the reader, answers fall back to the score alone)
+            why = (str(e).strip().splitlines() or [""])[0][:200]
+            print(f"qa: answers without the reader, which cannot be used here: {type(e).__name__}: {why}", file=sys.stderr)
+            _READER.append(None)
+    return _READER[0]
 
 
 def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: float) -> list[Sentence]:
@@ -288,7 +330,8 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         more = split(passages[cfg.top : cfg.contact_top], sources, cfg)
         sents += [(cfg.top + r, s) for r, s in more if has_type(s.text, contacts, CONTACT_TYPES)]
     ranked = score(question, qvec, sents, embedder, qlang, cfg, idf)
-    evidence = ranked[0].score if ranked else 0.0
+    # the evidence is the answerer's own score (calibrated without the reader), the reader picks the sentence
+    evidence = max(s.score - s.read for s in ranked) if ranked else 0.0
     unknown = unknown_names(question, knows)
     evidence -= cfg.unknown_name_penalty * len(unknown)
     if evidence < threshold:

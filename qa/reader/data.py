@@ -24,6 +24,7 @@ from pathlib import Path
 
 from index.chunker import clean
 from index.sentences import sentences
+from index.types import Passage
 from qa.eval.splits import split_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +111,23 @@ def examples(split: str = "train") -> list[Item]:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     return squad_items(PIAF, "piaf", split) + squad_items(SQUAD, "squad", split) + paris_items(split)
+
+
+def language(item: Item) -> str:
+    """The language of an item's sentences."""
+    return "fr" if item.source in ("piaf", "paris-fr") else "en"
+
+
+def answerer_scores(item: Item, cands: list[str], qvec, embedder):
+    """The extractive answerer's score of each candidate (cosine + weighted term overlap + kind of
+    thing asked), in the candidates' order, all candidates taken as one passage of rank 0."""
+    import numpy as np
+
+    from qa.answerers.extractive import Sentence, score
+
+    passage = Passage(" ".join(cands), item.article, language(item), 0.0, 0, 0, (1, 1))
+    sents = [(0, Sentence(passage, i, i + 1, s)) for i, s in enumerate(cands)]
+    out = np.zeros(len(cands))
+    for s in score(item.question, qvec, sents, embedder, language(item)):
+        out[s.start] = s.score
+    return out

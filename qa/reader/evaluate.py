@@ -17,25 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from index.chunker import clean
-from index.embedders import CachedEmbedder, E5Small
-from index.types import Passage
+from index.embedders import CachedEmbedder, e5_small_int8
 
 from . import data
+from .data import answerer_scores
 from .model import ARTEFACT, Reader
-
-
-def answerer_scores(item: data.Item, cands: list[str], qvec: np.ndarray, embedder) -> np.ndarray:
-    """The extractive answerer's score of each candidate, in the candidates' order."""
-    from qa.answerers.extractive import Sentence, score
-
-    lang = "fr" if item.source in ("piaf", "paris-fr") else "en"
-    passage = Passage(" ".join(cands), item.article, lang, 0.0, 0, 0, (1, 1))
-    sents = [(0, Sentence(passage, i, i + 1, s)) for i, s in enumerate(cands)]
-    ranked = score(item.question, qvec, sents, embedder, lang)
-    out = np.empty(len(cands))
-    for s in ranked:
-        out[s.start] = s.score
-    return out
 
 
 def right(item: data.Item, sentence: str) -> bool:
@@ -45,29 +31,22 @@ def right(item: data.Item, sentence: str) -> bool:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--artefact", type=Path, default=ARTEFACT)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/reader/e5cache.sqlite"))
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bilingual-qa" / "reader-train-vectors.sqlite")
     ap.add_argument("--limit", type=int, default=0, help="questions per source (0: all)")
     ap.add_argument("--alphas", default="5,10,20,40")
     ap.add_argument("--unanswerable", type=int, default=300, help="questions per source also asked of another article's paragraph")
     ap.add_argument("--fp32", action="store_true", help="the reader without int8 (reference)")
-    ap.add_argument("--split", default="test")
+    ap.add_argument("--split", default="test", help="train: questions the reader was trained on (a fit check only)")
     ap.add_argument("--baselines-only", action="store_true", help="e5 cosine and the answerer's score only (fast)")
     args = ap.parse_args(argv)
 
     items = data.examples(args.split)
-    if args.split == "train":  # only the train questions the reader did not see (for choosing alpha, a threshold)
-        import random
-
-        from .train import sample
-
-        seen = {q for q, _, _ in sample(items, 1000, 6, random.Random(0))}
-        items = [it for it in items if it.question not in seen]
     if args.limit:
         by = defaultdict(list)
         for it in items:
             by[it.source].append(it)
         items = [it for group in by.values() for it in group[: args.limit]]
-    embedder = CachedEmbedder(E5Small(), args.cache)
+    embedder = CachedEmbedder(e5_small_int8(), args.cache)
     reader = None if args.baselines_only else Reader(args.artefact, int8=not args.fp32).load()
     alphas = [float(a) for a in args.alphas.split(",")]
     hits = defaultdict(lambda: defaultdict(list))
@@ -83,6 +62,8 @@ def main(argv=None) -> None:
         if reader is not None:
             rd = methods["reader"] = reader.score(it.question, cands)
             methods.update({f"reader + {a:g} x answerer": rd + a * ans for a in alphas})
+            if reader.answerer_weight:
+                methods[f"reader + trained {reader.answerer_weight:.1f} x answerer"] = rd + reader.answerer_weight * ans
         for name, s in methods.items():
             hits[it.source][name].append(right(it, cands[int(np.argmax(s))]))
         hits[it.source]["(gold sentence has an answer)"].append(right(it, cands[it.positive]))

@@ -144,6 +144,7 @@ class Reader:
                 f = weights.e5file()
                 delta = dict(np.load(self.artefact))
                 self._meta = {k: int(delta[k]) for k in ("max_tokens", "max_query_tokens")}
+                self.answerer_weight = float(delta.get("answerer_weight", 0.0))
                 st = f.path.stat()
                 key = hashlib.sha256(self.artefact.read_bytes() + f"{f.path.name}:{st.st_size}:{GRAPH_VERSION}".encode()).hexdigest()[:12]
                 path = (self._cache_dir or _cache_dir()) / f"reader-{'int8' if self.int8 else 'fp32'}-{key}.onnx"
@@ -160,6 +161,8 @@ class Reader:
                 self._tok, self._f = weights.tokenizer(), f
                 self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         return self
+
+    answerer_weight = 0.0  # trained beside the reader: its logit + this x the answerer's score ranks candidates
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better."""

@@ -1,14 +1,16 @@
 """Train the reader: ``python -m qa.reader.train`` writes qa/reader/reader.npz (0.7 MB).
 
-284 steps of 4 questions x 6 candidates. Cost: 5 s a step on the 2 cores with one other job beside it
-(about 25 minutes); the packaged artefact took 70 minutes with three other jobs on the cores.
+Every train-split question (``data.examples("train")``: 2,928 PIAF, 3,578 SQuAD, 134 Paris Call), each
+with its positive sentence and up to ``candidates - 1`` negatives (its paragraph's other sentences
+first, then hard negatives from the article's other paragraphs), two epochs: 3,320 steps of 4
+questions x 8 candidates, about 50 minutes on the 2 cores (0.8 s a step when nothing else runs).
 
-Train-split articles only (``data.examples("train")``): a sample of PIAF and SQuAD questions and every
-Paris Call question, each with its positive sentence and up to ``candidates - 1`` negatives (its
-paragraph's other sentences first, then hard negatives from the article's other paragraphs). Loss:
-softmax cross-entropy over each question's candidates (listwise). What is trained: a LoRA update of
-every linear layer of the first ``layers`` e5 layers, their biases and LayerNorms, and a linear head
-on the mean-pooled output. Deterministic for a given seed and thread count.
+The reader is trained as a correction to the extractive answerer's sentence score: the loss is the
+softmax cross-entropy over each question's candidates of ``reader logit + w x answerer score`` (w
+learned, from 20), so the reader learns what the score misses (the answerer reads ``score + logit / w``).
+What is trained: a LoRA update of every linear layer of e5 layers ``frozen``..``layers``-1, their
+biases and LayerNorms, and a linear head on the mean-pooled output. Deterministic for a given seed and
+thread count.
 """
 from __future__ import annotations
 
@@ -27,10 +29,14 @@ from .model import ARTEFACT, pair_ids
 
 
 def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random) -> list[tuple[str, list[str], int]]:
-    """(question, candidates, index of the positive): n of the PIAF/SQuAD items, all Paris Call ones."""
+    """(question, candidates, index of the positive): n of the PIAF/SQuAD items (0: all), all Paris Call ones."""
+    return [(it.question, cands, pos) for it, cands, pos in sample_items(items, n, candidates, rng)]
+
+
+def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random) -> list[tuple[data.Item, list[str], int]]:
     paris = [i for i in items if i.source.startswith("paris")]
     rest = [i for i in items if not i.source.startswith("paris")]
-    chosen = rng.sample(rest, min(n, len(rest))) + paris
+    chosen = rng.sample(rest, min(n or len(rest), len(rest))) + paris
     rng.shuffle(chosen)
     out = []
     for it in chosen:
@@ -40,13 +46,25 @@ def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random) 
         negs = (own + hard)[: candidates - 1]
         cands = negs + [it.sentences[it.positive]]
         rng.shuffle(cands)
-        out.append((it.question, cands, cands.index(it.sentences[it.positive])))
+        out.append((it, cands, cands.index(it.sentences[it.positive])))
     return out
 
 
-def save(model: Encoder, head: torch.nn.Linear, args) -> None:
+def answerer_features(chosen, cache: Path) -> list[np.ndarray]:
+    """The extractive answerer's score of every candidate (e5-small-int8 vectors, cached in ``cache``):
+    the reader is trained as a correction to it (the loss sees reader logit + weight x this score)."""
+    from index.embedders import CachedEmbedder, e5_small_int8
+
+    embedder = CachedEmbedder(e5_small_int8(), cache)
+    qvecs = embedder.embed([it.question for it, _, _ in chosen], "query")
+    embedder.embed(list(dict.fromkeys(s for _, cands, _ in chosen for s in cands)), "passage")  # batched, once
+    return [data.answerer_scores(it, cands, q, embedder) for (it, cands, _), q in zip(chosen, qvecs)]
+
+
+def save(model: Encoder, head: torch.nn.Linear, args, weight: torch.Tensor | None = None) -> None:
     delta = model.delta()
     delta.update({"head.w": head.weight.detach().numpy()[0], "head.b": np.float32(head.bias.item()),
+                  "answerer_weight": np.float32(weight.item() if weight is not None else 0.0),
                   "layers": np.int32(args.layers), "lora_scale": np.float32(model.scale),
                   "max_tokens": np.int32(128), "max_query_tokens": np.int32(48)})
     weights.save(args.out, delta)
@@ -54,10 +72,15 @@ def save(model: Encoder, head: torch.nn.Linear, args) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--questions", type=int, default=1000, help="PIAF + SQuAD questions sampled (Paris Call: all)")
-    ap.add_argument("--candidates", type=int, default=6, help="sentences per question (1 positive)")
+    ap.add_argument("--questions", type=int, default=0, help="PIAF + SQuAD questions sampled, 0: all (Paris Call: all)")
+    ap.add_argument("--candidates", type=int, default=8, help="sentences per question (1 positive)")
+    ap.add_argument("--answerer-weight", type=float, default=20.0,
+                    help="start of the learned weight of the answerer's score added to the reader's logit (0: reader alone)")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bilingual-qa" / "reader-train-vectors.sqlite",
+                    help="e5 vectors of the training sentences (for the answerer's score)")
+    ap.add_argument("--epochs", type=float, default=2.0, help="passes over the questions (a fraction: a sample of them again)")
     ap.add_argument("--layers", type=int, default=6, help="e5 layers kept (of 12)")
-    ap.add_argument("--frozen", type=int, default=3, help="bottom layers left as they are (the top ones get LoRA)")
+    ap.add_argument("--frozen", type=int, default=2, help="bottom layers left as they are (the top ones get LoRA)")
     ap.add_argument("--rank", type=int, default=16, help="LoRA rank")
     ap.add_argument("--per-step", type=int, default=4, help="questions per optimiser step")
     ap.add_argument("--lr", type=float, default=5e-4)
@@ -70,13 +93,19 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     t0 = time.time()
-    train = sample(data.examples("train"), args.questions, args.candidates, rng)
+    chosen = sample_items(data.examples("train"), args.questions, args.candidates, rng)
+    feats = answerer_features(chosen, args.cache) if args.answerer_weight else [np.zeros(len(c)) for _, c, _ in chosen]
+    train = [(it.question, cands, pos, torch.tensor(x, dtype=torch.float32)) for (it, cands, pos), x in zip(chosen, feats)]
+    more = int(len(train) * (args.epochs - 1))
+    train += [train[i] for i in rng.sample(range(len(train)), more)] if more > 0 else []
+    weight = torch.nn.Parameter(torch.tensor(float(args.answerer_weight)), requires_grad=bool(args.answerer_weight))
     f, tok = weights.e5file(), weights.tokenizer()
     model = Encoder(args.layers, rank=args.rank, scale=32 / args.rank, frozen=args.frozen)
     head = torch.nn.Linear(f.hidden, 1)
     torch.nn.init.normal_(head.weight, std=0.02)
     torch.nn.init.zeros_(head.bias)
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    params += [weight] if weight.requires_grad else []
     steps = (len(train) + args.per_step - 1) // args.per_step
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.05, 1 - s / steps))
@@ -87,15 +116,15 @@ def main(argv=None) -> None:
     for step in range(steps):
         group = train[step * args.per_step : (step + 1) * args.per_step]
         ids, owners = [], []
-        for qi, (q, cands, _) in enumerate(group):
+        for qi, (q, cands, _, _) in enumerate(group):
             ids += pair_ids(tok, f, q, cands)
             owners += [qi] * len(cands)
         with torch.autocast("cpu", dtype=torch.bfloat16):  # 1.4x faster here (AVX512-BF16); weights stay fp32
             pooled = model(*batch(ids))
         scores = head(F.dropout(pooled.float(), 0.1)).squeeze(-1)
         loss, at = 0.0, 0
-        for q, cands, pos in group:
-            s = scores[at : at + len(cands)]
+        for q, cands, pos, ans in group:
+            s = scores[at : at + len(cands)] + weight * ans
             loss = loss + F.cross_entropy(s[None], torch.tensor([pos]))
             hits.append(int(s.argmax()) == pos)
             at += len(cands)
@@ -107,11 +136,11 @@ def main(argv=None) -> None:
         sched.step()
         losses.append(loss.item())
         if (step + 1) % 100 == 0:
-            save(model, head, args)  # a usable artefact if the run is cut short
+            save(model, head, args, weight)  # a usable artefact if the run is cut short
         if (step + 1) % 25 == 0 or step + 1 == steps:
             print(f"step {step + 1}/{steps}  loss {np.mean(losses[-100:]):.3f}  train top-1 {np.mean(hits[-400:]):.3f}  "
                   f"{time.time() - t0:.0f} s", flush=True)
-    save(model, head, args)
+    save(model, head, args, weight)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f} s", flush=True)
 
 
