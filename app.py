@@ -23,7 +23,8 @@ from qa.build import Build
 from qa.chat import SOURCES_EMPTY, handlers
 from qa.errors import QAError
 from qa.labels import LABELS, label, page_lang
-from qa.library import add_uploads, describe, document_names, documents_table, remove_document, report_markdown
+from qa.library import (add_uploads, describe, document_names, documents_table, reindex_document, remove_document,
+                        report_markdown)
 from qa.render import CSS, markdown_literal
 
 EXAMPLES = [
@@ -80,11 +81,13 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     def doc_choices():
         return list(document_names(build.index))  # names only: no server path reaches the page
 
-    def refresh(lang="en"):
+    def refresh(lang="en", keep=None):
+        """The list, the choice (`keep` stays chosen if still indexed), the status and the description."""
         import pandas as pd  # Gradio's dependency: a frame carries its headers in the page's language
 
+        names = doc_choices()
         return (pd.DataFrame(documents_table(build.index), columns=label(lang, "headers")),
-                gr.update(choices=doc_choices(), value=None), status(build, lang),
+                gr.update(choices=names, value=keep if keep in names else None), status(build, lang),
                 markdown_literal(describe(build.index, lang)))
 
     def upload(files, lang, progress=gr.Progress()):
@@ -112,9 +115,23 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             message = f"⚠️ {e}"
         return message, *refresh(lang)
 
-    def pick_row(lang, evt: gr.SelectData):
-        name, box_, text = ask_remove(evt.row_value[1] if evt.row_value and len(evt.row_value) > 1 else "", lang)
-        return box_, name, text
+    def reindex(name, lang, progress=gr.Progress()):
+        if not name:
+            return label(lang, "choose_first"), *refresh(lang)
+        try:
+            idx = build.wait()
+            if name not in document_names(idx):
+                raise QAError(label(lang, "not_indexed", name=name))
+            message = reindex_document(idx, name, lang, lambda done, total, what: progress(
+                (done, max(total, 1)), desc=label(lang, "indexing", what=what), unit="files"))
+        except QAError as e:
+            message = f"⚠️ {e}"
+        return message, *refresh(lang, keep=name)  # still chosen: the next action is on it too
+
+    def pick_row(evt: gr.SelectData):
+        """A row clicked in the list: chosen for the actions under it (re-index, remove: asked first)."""
+        name = evt.row_value[1] if evt.row_value and len(evt.row_value) > 1 else ""
+        return (name, gr.update(visible=False)) if name in document_names(build.index) else (gr.update(), gr.update())
 
     def ask_remove(name, lang):
         """A row clicked in the list (or a name chosen): its removal asked first, the document named."""
@@ -149,7 +166,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
-                status_text, about_text, talk.mode_choice(lang, keep=True))
+                status_text, about_text, talk.mode_choice(lang, keep=True), gr.update(value=label(lang, "reindex")))
 
     with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
         ui = gr.State("en")  # the page's language
@@ -208,6 +225,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 with gr.Row():
                     chosen = gr.Dropdown(label=label("en", "choose"), choices=doc_choices(), elem_id="remove-choice",
                                          allow_custom_value=True)  # programs name a document the list shows
+                    reindex_btn = gr.Button(label("en", "reindex"), elem_id="reindex", interactive=False)
                     remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove", interactive=False)
                 with gr.Column(visible=False, elem_id="remove-confirm", variant="panel") as remove_box:
                     remove_text = gr.Markdown()
@@ -233,15 +251,16 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         docs_out = [outcome, table, chosen, status_md, about]
         files.upload(upload, [files, ui], docs_out, api_name="upload", show_progress_on=outcome).then(
             lambda: None, None, files, api_name=False).then(choices, within, within, api_name=False)
-        table.select(pick_row, ui, [remove_box, chosen, remove_text], api_name=False, scroll_to_output=True)
+        table.select(pick_row, None, [chosen, remove_box], api_name=False)
         remove.click(ask_remove, [chosen, ui], [chosen, remove_box, remove_text], api_name=False)
-        chosen.change(lambda name: gr.update(interactive=bool(name)), chosen, remove, api_name=False)
+        chosen.change(lambda name: (gr.update(interactive=bool(name)),) * 2, chosen, [remove, reindex_btn], api_name=False)
+        reindex_btn.click(reindex, [chosen, ui], docs_out, api_name="reindex", show_progress_on=outcome)
         remove_yes.click(delete, [chosen, ui], docs_out, api_name="remove").then(
             lambda: gr.update(visible=False), None, remove_box, api_name=False).then(choices, within, within, api_name=False)
         remove_no.click(lambda: gr.update(visible=False), None, remove_box, api_name=False)
         switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
                                         export_btn, confirm_yes, confirm_no, remove_yes, remove_no, doc_close, exported,
-                                        sources_md, files, remove, table, chosen, status_md, about, mode],
+                                        sources_md, files, remove, table, chosen, status_md, about, mode, reindex_btn],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept

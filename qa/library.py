@@ -160,6 +160,16 @@ def remove_document(idx: Index, path: str, lang: str = "en") -> str:
     return label(lang, "removed", name=p.name, n=n)
 
 
+def reindex_document(idx: Index, path: str, lang: str = "en", progress=None) -> str:
+    """Read a document's file again and index what changed (nothing when it did not: the report says
+    it is unchanged). A file that is gone or unreadable now leaves the document as it was indexed,
+    and says so. `path`: as indexed, or the name `document_names` shows. Returns Markdown."""
+    path = document_names(idx).get(path, path)
+    if not Path(path).is_file():
+        return label(lang, "reindex_gone", name=Path(path).name)
+    return report_markdown(idx.add([path], progress=progress, prune=False), lang)
+
+
 def report_markdown(report, lang: str = "en") -> str:
     """An indexing Report as a Markdown list, one line per file and why, in the page's language `lang`
     (the reasons are the indexer's, in English)."""

@@ -68,6 +68,18 @@ def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
     assert (uploads / "passwd.md").read_bytes() == good.read_bytes()
     consistent(idx)
 
+    assert "1 unchanged" in library.reindex_document(idx, "passwd.md")
+    (uploads / "passwd.md").write_text(good.read_text(encoding="utf-8") + "\nA paragraph added since about zebras.\n",
+                                       encoding="utf-8")
+    again = library.reindex_document(idx, "passwd.md")
+    assert "1 updated" in again and "updated passwd.md" in again
+    assert any("zebras" in p.text for p in idx.retrieve("zebras", k=3))
+    kept = len(idx)
+    (uploads / "passwd.md").rename(incoming / "away.md")
+    assert "no longer where it was indexed" in library.reindex_document(idx, "passwd.md") and len(idx) == kept
+    (incoming / "away.md").rename(uploads / "passwd.md")
+    consistent(idx)
+
     message = library.remove_document(idx, str(uploads / "passwd.md"))
     assert message.startswith("Removed passwd.md") and not (uploads / "passwd.md").exists()
     consistent(idx)
@@ -164,13 +176,18 @@ def test_documents_tab_in_a_browser_reports_every_rejected_file_and_removes_afte
             pg.wait_for_timeout(3000)
             expect(report).to_contain_text(".bashrc unsupported")  # the report stays, unlike a toast
 
-            table.get_by_test_id("cell-0-1").click()  # a row: its removal is asked first
+            table.get_by_test_id("cell-0-1").click()  # a row: chosen for the actions, its removal asked first
+            expect(pg.locator("#reindex")).to_be_enabled()
+            pg.locator("#reindex").click()  # the file did not change: nothing to do, and the report says so
+            expect(report).to_contain_text("1 unchanged")
+            pg.locator("#remove").click()
             confirm = pg.locator("#remove-confirm")
             expect(confirm).to_contain_text(f"Remove “{title}” (principe-5.md) from the index?")
             pg.get_by_role("button", name="Cancel").click()
             expect(confirm).to_be_hidden()
             assert len(idx) > 0
             table.get_by_test_id("cell-0-0").click()
+            pg.locator("#remove").click()
             pg.get_by_role("button", name="Yes, remove").click()
             expect(report).to_contain_text("Removed principe-5.md")
             expect(confirm).to_be_hidden()

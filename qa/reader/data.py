@@ -120,14 +120,17 @@ def language(item: Item) -> str:
 
 def answerer_scores(item: Item, cands: list[str], qvec, embedder):
     """The extractive answerer's score of each candidate (cosine + weighted term overlap + kind of
-    thing asked), in the candidates' order, all candidates taken as one passage of rank 0."""
+    thing asked), in the candidates' order, all candidates taken as one passage of rank 0; without
+    the reader itself (what it is trained beside)."""
+    from dataclasses import replace
+
     import numpy as np
 
-    from qa.answerers.extractive import Sentence, score
+    from qa.answerers.extractive import DEFAULT, Sentence, score
 
     passage = Passage(" ".join(cands), item.article, language(item), 0.0, 0, 0, (1, 1))
     sents = [(0, Sentence(passage, i, i + 1, s)) for i, s in enumerate(cands)]
     out = np.zeros(len(cands))
-    for s in score(item.question, qvec, sents, embedder, language(item)):
+    for s in score(item.question, qvec, sents, embedder, language(item), replace(DEFAULT, reader_depth=0)):
         out[s.start] = s.score
     return out
