@@ -45,7 +45,7 @@ def latency(rows: list[dict]) -> dict:
 def summarise_system(ingest: dict, query: dict, cold: dict) -> dict:
     out = {"ingest": ingest, "open": {k: query[k] for k in ("import_s", "open_s", "bm25_build_s", "rss_mb") if k in query},
            "cold_start": cold, "peak_rss_mb": query["peak_rss_mb"], "loadavg_during_queries": query["loadavg"]}
-    for loop in ("retrieve", "retrieve_repeat", "ask", "ask_repeat"):
+    for loop in ("retrieve", "retrieve_repeat", "ask", "ask_repeat", "retrieve_fused_repeat"):
         if loop in query:
             out[loop] = latency(query[loop])
     return out

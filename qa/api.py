@@ -60,9 +60,14 @@ class Index:
     def warm(self) -> None:
         """Load now what questions would otherwise wait for: the language detector's models (1.4-1.7 s
         of CPU; a question loads the ones it needs, 0.3-0.5 s the first time), the embedding model and
-        Chroma's vector index. The web app calls it once the index is open, so its first user gets an
-        answer as fast as the next ones."""
+        Chroma's vector index, and the reader (its graph built the first time, about 1 s, then opened
+        from the cache). The web app calls it once the index is open, so its first user gets an answer
+        as fast as the next ones."""
         self.collection.warm()
+        if getattr(self.answerer, "settings", None) is not None and getattr(self.answerer.settings, "reader_depth", 0):
+            from .answerers import extractive
+
+            extractive.load_reader()  # loaded, or the fallback said once, now rather than at the first question
 
     # -- documents ---------------------------------------------------------------------------
     def add(self, paths, progress=None, prune: bool = True, follow_links: bool = False) -> Report:

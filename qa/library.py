@@ -183,8 +183,8 @@ def report_markdown(report, lang: str = "en") -> str:
     lines = [f"**{label(lang, 'report', chunks=report.chunks, **counts)}**"]
     lines += [f"- ✓ {label(lang, 'report_added', name=n(p))}" for p in report.added]
     lines += [f"- 🔄 {label(lang, 'report_updated', name=n(p))}" for p in report.updated]
-    lines += [f"- ⏭️ {label(lang, 'report_unchanged', name=n(p))}" for p in report.unchanged]
+    lines += [f"- ○ {label(lang, 'report_unchanged', name=n(p))}" for p in report.unchanged]
     lines += [f"- 🗑️ {label(lang, 'report_removed', name=n(p))}" for p in report.removed]
-    lines += [f"- ⏭️ {n(p)}: {md(why)}" for p, why in report.skipped]
+    lines += [f"- ↷ {n(p)}: {md(why)}" for p, why in report.skipped]
     lines += [f"- ⚠️ {n(p)} {md(why)}" for p, why in report.failed]
     return "\n".join(lines)

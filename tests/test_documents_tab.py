@@ -112,7 +112,11 @@ def test_documents_tab_uploads_lists_and_removes_over_http(tmp_path):
         assert "1 document in French" in about
         stored = str((tmp_path / "home" / "uploads" / "principe-5.md").resolve())
         assert Path(stored).exists() and [d.path for d in idx.documents()] == [stored]
-        outcome, _, _, _, _ = client.predict(stored, api_name="/remove")  # a server path is not a name shown
+        outcome, _, chosen, _, _ = client.predict("principe-5.md", api_name="/reindex")
+        assert "1 unchanged" in outcome and "principe-5.md" in outcome
+        outcome, _, _, _, _ = client.predict(stored, api_name="/reindex")  # a server path is not a name shown
+        assert "not an indexed document" in outcome
+        outcome, _, _, _, _ = client.predict(stored, api_name="/remove")
         assert "not an indexed document" in outcome and len(idx) > 0
         outcome, table, _, _, _ = client.predict("principe-5.md", api_name="/remove")
         assert outcome.startswith("Removed principe-5.md") and table["data"] in ([], [[]], [[""] * 5])

@@ -201,7 +201,7 @@ def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0)
     scale stays the answerer's), the rest after them. Unchanged when the reader cannot run here (said once)."""
     if depth < 2 or len(ranked) < 2 or weight <= 0:
         return ranked
-    reader = _reader()
+    reader = load_reader()
     if reader is None:
         return ranked
     head = ranked[:depth]
@@ -214,7 +214,7 @@ def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0)
 _READER: list = []
 
 
-def _reader():
+def load_reader():
     """The packaged reader, loaded once; None (said once on stderr) when it cannot load here."""
     if not _READER:
         try:
