@@ -132,7 +132,7 @@ def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch,
 
     monkeypatch.setattr(ex, "_READER", [])
     monkeypatch.setattr(Reader, "default", classmethod(broken))
-    assert ex._reader() is None
+    assert ex.load_reader() is None
     assert "answers without the reader" in capsys.readouterr().err
     ranked = ["kept"]
     assert ex.read("Who?", ranked * 3, depth=5) == ranked * 3
