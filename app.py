@@ -9,6 +9,8 @@ removal are qa.library's.
 """
 from __future__ import annotations
 
+import html
+
 import time
 from pathlib import Path
 
@@ -23,8 +25,8 @@ from qa.build import Build
 from qa.chat import SOURCES_EMPTY, handlers
 from qa.errors import QAError
 from qa.labels import LABELS, label, page_lang
-from qa.library import (add_uploads, describe, document_names, documents_table, reindex_document, remove_document,
-                        report_markdown)
+from qa.library import (add_uploads, describe, document_names, documents_table, document_view, reindex_document,
+                        remove_document, report_markdown)
 from qa.render import CSS, markdown_literal
 
 EXAMPLES = [
@@ -128,6 +130,15 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             message = f"⚠️ {e}"
         return message, *refresh(lang, keep=name)  # still chosen: the next action is on it too
 
+    def open_file(name, lang):
+        """The chosen document's whole text under the list (its file as it is now)."""
+        if not name or name not in document_names(build.index):
+            return gr.update(visible=False), ""
+        try:
+            return gr.update(visible=True), document_view(build.index, name)
+        except QAError as e:
+            return gr.update(visible=True), f"⚠️ {html.escape(str(e))}"
+
     def pick_row(evt: gr.SelectData):
         """A row clicked in the list: chosen for the actions under it (re-index, remove: asked first)."""
         name = evt.row_value[1] if evt.row_value and len(evt.row_value) > 1 else ""
@@ -166,7 +177,8 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 gr.update(label=label(lang, "exported")),
                 label(lang, "sources"), gr.update(label=label(lang, "upload", formats=formats())),
                 gr.update(value=label(lang, "remove")), table, gr.update(label=label(lang, "choose"), choices=doc_choices()),
-                status_text, about_text, talk.mode_choice(lang, keep=True), gr.update(value=label(lang, "reindex")))
+                status_text, about_text, talk.mode_choice(lang, keep=True), gr.update(value=label(lang, "reindex")),
+                gr.update(value=label(lang, "open")), gr.update(value=label(lang, "close")))
 
     with gr.Blocks(title="Bilingual cited QA", delete_cache=(600, 3600)) as demo:  # temporary uploads: 1 h
         ui = gr.State("en")  # the page's language
@@ -225,6 +237,7 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                 with gr.Row():
                     chosen = gr.Dropdown(label=label("en", "choose"), choices=doc_choices(), elem_id="remove-choice",
                                          allow_custom_value=True)  # programs name a document the list shows
+                    open_btn = gr.Button(label("en", "open"), elem_id="open-file", interactive=False)
                     reindex_btn = gr.Button(label("en", "reindex"), elem_id="reindex", interactive=False)
                     remove = gr.Button(label("en", "remove"), variant="stop", elem_id="remove", interactive=False)
                 with gr.Column(visible=False, elem_id="remove-confirm", variant="panel") as remove_box:
@@ -232,6 +245,9 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
                     with gr.Row():
                         remove_yes = gr.Button(label("en", "remove_yes"), variant="stop", size="sm", elem_id="remove-yes")
                         remove_no = gr.Button(label("en", "cancel"), size="sm", elem_id="remove-no")
+                with gr.Column(visible=False, elem_id="file-view", variant="panel") as file_box:
+                    file_view = gr.HTML()
+                    file_close = gr.Button(label("en", "close"), size="sm", elem_id="file-close")
         turns = gr.State([])  # one entry per answer in the chat: its language and its sources' HTML
         box.submit(talk.respond, [box, chat, turns, within, cur, mode], [chat, turns, sources, box, cur], api_name="chat").then(
             lambda c, lang: (c, talk.listing(c, lang)), [cur, ui], [conv, conv_list], api_name=False)  # kept for the next visit
@@ -253,14 +269,17 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
             lambda: None, None, files, api_name=False).then(choices, within, within, api_name=False)
         table.select(pick_row, None, [chosen, remove_box], api_name=False)
         remove.click(ask_remove, [chosen, ui], [chosen, remove_box, remove_text], api_name=False)
-        chosen.change(lambda name: (gr.update(interactive=bool(name)),) * 2, chosen, [remove, reindex_btn], api_name=False)
+        chosen.change(lambda name: (gr.update(interactive=bool(name)),) * 3, chosen, [remove, reindex_btn, open_btn], api_name=False)
+        open_btn.click(open_file, [chosen, ui], [file_box, file_view], api_name=False)
+        file_close.click(lambda: gr.update(visible=False), None, file_box, api_name=False)
         reindex_btn.click(reindex, [chosen, ui], docs_out, api_name="reindex", show_progress_on=outcome)
         remove_yes.click(delete, [chosen, ui], docs_out, api_name="remove").then(
             lambda: gr.update(visible=False), None, remove_box, api_name=False).then(choices, within, within, api_name=False)
         remove_no.click(lambda: gr.update(visible=False), None, remove_box, api_name=False)
         switch.change(relabel, switch, [ui, heading, switch, tab_ask, tab_docs, chat, box, examples.dataset, new, within, sidebar, conv_list, title_box, forget_btn,
                                         export_btn, confirm_yes, confirm_no, remove_yes, remove_no, doc_close, exported,
-                                        sources_md, files, remove, table, chosen, status_md, about, mode, reindex_btn],
+                                        sources_md, files, remove, table, chosen, status_md, about, mode, reindex_btn,
+                                        open_btn, file_close],
                       api_name=False)
         switch.change(None, switch, None, js=SET_LANG)
         switch.input(None, switch, None, js="(v) => { localStorage.setItem('qa-lang', v); }")  # a choice is kept

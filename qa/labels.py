@@ -32,7 +32,7 @@ LABELS = {
         "choose_first": "Choose a document to remove.",
         "not_indexed": "{name!r} is not an indexed document; the Documents list names them",
         "removed": "Removed {name} ({n} passages).",
-        "reindex": "Re-index from its file",
+        "reindex": "Re-index from its file", "open": "Open the document",
         "reindex_gone": "⚠️ {name} is no longer where it was indexed from: the document is kept as it was indexed "
                         "(remove it if it is gone for good).",
         "ready": "✓ Ready: {passages} passages from {docs} documents ({langs}).",
@@ -77,7 +77,7 @@ LABELS = {
         "choose_first": "Choisissez un document à retirer.",
         "not_indexed": "{name!r} n’est pas un document indexé ; la liste des documents les nomme",
         "removed": "{name} retiré ({n} passages).",
-        "reindex": "Réindexer depuis son fichier",
+        "reindex": "Réindexer depuis son fichier", "open": "Ouvrir le document",
         "reindex_gone": "⚠️ {name} n’est plus là où il a été indexé : le document reste tel qu’il a été indexé "
                         "(retirez-le s’il a disparu pour de bon).",
         "ready": "✓ Prêt : {passages} passages de {docs} documents ({langs}).",

@@ -160,6 +160,23 @@ def remove_document(idx: Index, path: str, lang: str = "en") -> str:
     return label(lang, "removed", name=p.name, n=n)
 
 
+def document_view(idx: Index, path: str) -> str:
+    """A document's whole text as HTML (qa.render.file_html), as the file is now. `path`: as indexed,
+    or the name `document_names` shows; a document not indexed raises ConfigError."""
+    from index.loader import Sources
+
+    from .errors import ConfigError
+    from .render import CSS, file_html
+
+    names = document_names(idx)
+    path = names.get(path, path)
+    doc = next((d for d in idx.documents() if d.path == path), None)
+    if doc is None:
+        raise ConfigError(f"{path!r} is not an indexed document")
+    name = next((n for n, p in names.items() if p == path), Path(path).name)
+    return CSS + file_html(doc.title or "", name, doc.langs or "", Sources().text(path))
+
+
 def reindex_document(idx: Index, path: str, lang: str = "en", progress=None) -> str:
     """Read a document's file again and index what changed (nothing when it did not: the report says
     it is unchanged). A file that is gone or unreadable now leaves the document as it was indexed,

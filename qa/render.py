@@ -117,6 +117,18 @@ def document_html(c: Citation, sources: Sources | None = None, limit: int = 200_
             f'<mark id="qa-doc-quote">{e(c.quote)}</mark>{e(text[c.end:b])}{"…" if b < len(text) else ""}</div></div>')
 
 
+def file_html(title: str, name: str, langs: str, text: str | None, limit: int = 200_000) -> str:
+    """A whole indexed document as the Documents tab opens it: its title, file and languages, then its
+    text (the first `limit` characters); `text` None: the file cannot be read any more."""
+    named = html.escape(name) if not title or title == name else (
+        f'<span class="qa-title">{html.escape(title)}</span> <span class="qa-meta">· {html.escape(name)}</span>')
+    head = f'<div class="qa-cite"><b>{named}</b> <span class="qa-meta">· {html.escape(langs.upper())}</span>'
+    if text is None:
+        return head + '<div class="qa-context qa-doc">⚠️ the file cannot be read any more (moved, deleted or damaged).</div></div>'
+    more = "…" if len(text) > limit else ""
+    return head + f'<div class="qa-context qa-doc">{html.escape(_flow(text[:limit]))}{more}</div></div>'
+
+
 def passage_html(p: Passage) -> str:
     return (f'<details class="qa-cite"><summary>{_named(p)} <span class="qa-meta">· {p.lang.upper()} · '
             f'{_place(p)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')

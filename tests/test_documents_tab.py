@@ -5,6 +5,7 @@ Real parts: Chroma in temporary folders, the use-v3 embedder, the Gradio app on 
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 import app
 from qa import library
 from qa import Index
+from qa.errors import ConfigError
 
 from .test_formats import PARIS, paris_call_pdf
 from .test_incremental import EMBEDDER, consistent
@@ -68,6 +70,11 @@ def test_uploads_are_stored_under_the_data_folder_and_indexed(tmp_path):
     assert (uploads / "passwd.md").read_bytes() == good.read_bytes()
     consistent(idx)
 
+    view = library.document_view(idx, "passwd.md")
+    title = next(d.title for d in idx.documents() if d.path.endswith("passwd.md"))
+    assert html.escape(title) in view and "passwd.md" in view and "eena.org" in view  # the title, the file, to its end
+    with pytest.raises(ConfigError, match="not an indexed document"):
+        library.document_view(idx, "nowhere.md")
     assert "1 unchanged" in library.reindex_document(idx, "passwd.md")
     (uploads / "passwd.md").write_text(good.read_text(encoding="utf-8") + "\nA paragraph added since about zebras.\n",
                                        encoding="utf-8")
@@ -184,6 +191,12 @@ def test_documents_tab_in_a_browser_reports_every_rejected_file_and_removes_afte
             expect(pg.locator("#reindex")).to_be_enabled()
             pg.locator("#reindex").click()  # the file did not change: nothing to do, and the report says so
             expect(report).to_contain_text("1 unchanged")
+            pg.locator("#open-file").click()  # the whole document under the list
+            view = pg.locator("#file-view")
+            expect(view).to_contain_text(title)
+            expect(view).to_contain_text(" ".join(good.read_text(encoding="utf-8").split()[-6:]))  # to its end
+            pg.locator("#file-close").click()
+            expect(view).to_be_hidden()
             pg.locator("#remove").click()
             confirm = pg.locator("#remove-confirm")
             expect(confirm).to_contain_text(f"Remove “{title}” (principe-5.md) from the index?")

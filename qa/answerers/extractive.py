@@ -1,10 +1,12 @@
 """Extractive answers: the sentence(s) that answer, quoted verbatim, each with its [n] citation.
 
-No language model: the answer is built from the source's own sentences, so every claim is a quote.
+No generative model: the answer is built from the source's own sentences, so every claim is a quote.
 Each candidate sentence of the best passages is scored by its cosine similarity to the question
-(the same embedder) plus the share of the question's terms it contains. The best sentence's score is
-the evidence: under a threshold calibrated on the seeds dev set (`qa eval`), the answer says the
-documents do not say, and offers the closest passages as "maybe related" only if they come close.
+(the same embedder) plus the share of the question's terms it contains; the best of them are then
+read by the reader (qa.reader, a small cross-encoder), whose logit corrects the score (`read`). The
+best sentence's score without the reader's part is the evidence: under a threshold calibrated on the
+seeds dev set (`qa eval`), the answer says the documents do not say, and offers the closest passages
+as "maybe related" only if they come close.
 """
 from __future__ import annotations
 
