@@ -286,6 +286,9 @@ TWO_QUOTES = [
     "How did the Tunisian authorities respond to the civil society conditions?",
     "Quel rôle l'UIT attribue-t-elle à la Phase II du SMSI ?",
     "Par quel moyen la consultation du groupe de travail devrait-elle se faire ?",
+    "Quand le Groupe de travail a-t-il été constitué ?",  # since the reader (the date, then the request)
+    "Comment la représentation au sein du groupe de travail devrait-elle être assurée ?",
+    "What does the caucus want launched once the working group's secretariat exists?",
 ]
 
 
