@@ -83,6 +83,11 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
     def doc_choices():
         return list(document_names(build.index))  # names only: no server path reaches the page
 
+    def by_file(progress, lang):
+        """An indexing callback moving Gradio's progress bar, a file at a time."""
+        return lambda done, total, what: progress((done, max(total, 1)), desc=label(lang, "indexing", what=what),
+                                                  unit="files")
+
     def refresh(lang="en", keep=None):
         """The list, the choice (`keep` stays chosen if still indexed), the status and the description."""
         import pandas as pd  # Gradio's dependency: a frame carries its headers in the page's language
@@ -98,37 +103,31 @@ def create_app(index_factory=default_index, build: Build | None = None) -> gr.Bl
         except QAError as e:
             return f"⚠️ {e}", *refresh(lang)
         try:
-            report = add_uploads(idx, files or [], lambda done, total, what: progress(
-                (done, max(total, 1)), desc=label(lang, "indexing", what=what), unit="files"))
+            report = add_uploads(idx, files or [], by_file(progress, lang))
         finally:  # our copy is in <home>/uploads (if it was indexed): Gradio's is not kept
             for f in files or []:
                 Path(f if isinstance(f, str) else getattr(f, "name", "")).unlink(missing_ok=True)
         return report_markdown(report, lang), *refresh(lang)
 
-    def delete(name, lang):
+    def on_document(name, lang, act, keep=False):
+        """`act(idx, name)` on a document the list shows: its message, then the list refreshed (`keep`:
+        the document stays chosen, for the next action)."""
         if not name:
             return label(lang, "choose_first"), *refresh(lang)
         try:
             idx = build.wait()
             if name not in document_names(idx):
                 raise QAError(label(lang, "not_indexed", name=name))
-            message = remove_document(idx, name, lang)
+            message = act(idx, name)
         except QAError as e:
             message = f"⚠️ {e}"
-        return message, *refresh(lang)
+        return message, *refresh(lang, keep=name if keep else None)
+
+    def delete(name, lang):
+        return on_document(name, lang, lambda idx, n: remove_document(idx, n, lang))
 
     def reindex(name, lang, progress=gr.Progress()):
-        if not name:
-            return label(lang, "choose_first"), *refresh(lang)
-        try:
-            idx = build.wait()
-            if name not in document_names(idx):
-                raise QAError(label(lang, "not_indexed", name=name))
-            message = reindex_document(idx, name, lang, lambda done, total, what: progress(
-                (done, max(total, 1)), desc=label(lang, "indexing", what=what), unit="files"))
-        except QAError as e:
-            message = f"⚠️ {e}"
-        return message, *refresh(lang, keep=name)  # still chosen: the next action is on it too
+        return on_document(name, lang, lambda idx, n: reindex_document(idx, n, lang, by_file(progress, lang)), keep=True)
 
     def open_file(name, lang):
         """The chosen document's whole text under the list (its file as it is now)."""

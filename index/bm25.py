@@ -132,7 +132,8 @@ class BM25:
         index that changed in any way is built again (and the file replaced); a file that cannot be
         read or written only costs the build."""
         joined = " ".join(terms)
-        h = hashlib.blake2b(f"{CACHE_FORMAT}\n{cls().k1} {cls().b}\n".encode(), digest_size=16)
+        index = cls(**kw)  # filled from the file, or replaced by a build
+        h = hashlib.blake2b(f"{CACHE_FORMAT}\n{index.k1} {index.b}\n".encode(), digest_size=16)
         h.update("\n".join(ids).encode())
         h.update(b"\0")
         h.update(joined.encode())
@@ -140,7 +141,6 @@ class BM25:
         try:
             with np.load(path, allow_pickle=False) as z:
                 if str(z["key"]) == key:
-                    index = cls(**kw)
                     names = z["names"].tobytes().decode().split("\n") if len(z["names"]) else []
                     index._base = (z["chunk"].astype(np.int64), z["tf"])
                     index._span = dict(zip(names, zip(z["start"].tolist(), z["end"].tolist())))
