@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
     from index.embedders import get_embedder
     from index.loader import read_text
 
-    texts = [c.clean for f in sample_files(args.corpus, args.texts) for c in chunk(read_text(f))][: args.texts]
+    texts = [c.embedded for f in sample_files(args.corpus, args.texts) for c in chunk(read_text(f))][: args.texts]
     models = {n: get_embedder(n) for n in ENGINES}
     for m in models.values():
         m.embed_batch(["warm up"], "passage")

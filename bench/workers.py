@@ -117,7 +117,7 @@ def ingest(home: str, corpus: str, embedder: str, sample: int) -> dict:
 
     model = get_embedder(embedder)
     model.embed_batch(["warm up"], "passage")  # model loaded before anything is timed
-    chunks_by_file = [[c.clean for c in chunk(read_text(f))] for f in sample_files(Path(corpus), sample)]
+    chunks_by_file = [[c.embedded for c in chunk(read_text(f))] for f in sample_files(Path(corpus), sample)]
     texts = [t for cs in chunks_by_file for t in cs][:sample]
     raw = raw_rate(model.embed_batch, texts, BATCH)
     # the batches ingestion really makes: one document's chunks at a time

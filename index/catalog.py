@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunker import Chunk
+from .chunker import Chunk, embedded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS documents (
     size INTEGER, indexed_at REAL, title TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER,
-    line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT, location TEXT);
+    line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT, location TEXT,
+    context TEXT);
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 -- vector ids that may be in Chroma without a chunk row here: written before their document's commit,
@@ -31,8 +32,8 @@ CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 # Columns added after the first release: (table, column, type). Added to an existing catalog on open.
-MIGRATIONS = [("chunks", "location", "TEXT"), ("documents", "title", "TEXT")]  # NULL title: Collection.documents fills it
-CHUNK_COLUMNS = "id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin, location"
+MIGRATIONS = [("chunks", "location", "TEXT"), ("documents", "title", "TEXT"), ("chunks", "context", "TEXT")]  # NULL title: Collection.documents fills it
+CHUNK_COLUMNS = "id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin, location, context"
 DOC_COLUMNS = "path, sha256, encoding, langs, n_chunks, size, indexed_at, title"
 
 
@@ -61,6 +62,12 @@ class ChunkRow:
     terms: str
     twin: str | None
     where: str = ""  # "p. 3", "Article 3 › Paragraph 2", "lines 4–9": how a reader finds it in the file
+    context: str = ""  # Chunk.context: embedded and indexed with the text (chunker.embedded); "" before it existed
+
+    @property
+    def embedded(self) -> str:
+        """The text its vector was made from (chunker.embedded)."""
+        return embedded(self.text, self.context)
 
 
 class Catalog:
@@ -114,8 +121,8 @@ class Catalog:
                                         (since,))
             else:
                 rows = self._db.execute(q)
-            return [ChunkRow(r[0], r[1], r[2], r[3], r[4], (r[5], r[6]), r[7], r[8], r[9], r[10], r[11] or "")
-                    for r in rows]
+            return [ChunkRow(r[0], r[1], r[2], r[3], r[4], (r[5], r[6]), r[7], r[8], r[9], r[10], r[11] or "",
+                             r[12] or "") for r in rows]
 
     def replace_document(self, doc: DocRow, chunks: list[Chunk], terms: list[list[str]],
                          wheres: list[str] | None = None) -> list[str]:
@@ -127,8 +134,9 @@ class Catalog:
             new = {c.id for c in chunks}
             self._db.execute("DELETE FROM chunks WHERE path = ?", (doc.path,))
             self._db.executemany(
-                f"INSERT OR REPLACE INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?)",
-                [(c.id, c.source, c.ordinal, c.start, c.end, c.lines[0], c.lines[1], c.lang, c.text, " ".join(t), w)
+                f"INSERT OR REPLACE INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?)",
+                [(c.id, c.source, c.ordinal, c.start, c.end, c.lines[0], c.lines[1], c.lang, c.text, " ".join(t), w,
+                  c.context)
                  for c, t, w in zip(chunks, terms, wheres)])
             self._db.execute(f"INSERT OR REPLACE INTO documents ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
                              (doc.path, doc.sha256, doc.encoding, doc.langs, doc.n_chunks, doc.size, time.time(),

@@ -3,7 +3,9 @@
 A document is cut into paragraphs, paragraphs are tagged with a language and grouped into
 same-language segments (seed 000 becomes an English segment then a French one), and each segment's
 sentences are packed into chunks of about ``target`` characters. A chunk prefers to end at a paragraph
-boundary and never crosses a language boundary. Ids hash the path, the offset and the text, so
+boundary, ends where a heading starts (Markdown, HTML, Word), and never crosses a language boundary.
+Each chunk carries its context, the title the file states and the heading path it sits under, which
+is embedded and BM25-indexed with it (``embedded``); its text and offsets are the file's alone. Ids hash the path, the offset and the text, so
 re-indexing an unchanged file yields the same ids.
 """
 from __future__ import annotations
@@ -27,16 +29,29 @@ class Chunk:
     lang: str
     lines: tuple[int, int]
     ordinal: int  # position in the document
+    context: str = ""  # SourceText.context: the stated title and heading path it sits under
 
     @property
     def clean(self) -> str:
-        """Whitespace-normalised text: what is embedded and tokenised."""
+        """Whitespace-normalised text (what the answerer reads and quotes from)."""
         return clean(self.text)
+
+    @property
+    def embedded(self) -> str:
+        """What is embedded and BM25-indexed: the context, then the text (see `embedded`)."""
+        return embedded(self.text, self.context)
 
 
 def clean(text: str) -> str:
     """Whitespace collapsed and Unicode composed (NFC): the form that is embedded and tokenised."""
     return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def embedded(text: str, context: str = "") -> str:
+    """A chunk as it is embedded and BM25-indexed: its context (the document's stated title, the
+    heading path) before its clean text, so that a passage under "Fees" is found by a question about
+    fees even when it never says the word. Quotes and offsets are the text's alone."""
+    return f"{clean(context)} — {clean(text)}" if context else clean(text)
 
 
 def chunk_id(source: str, start: int, text: str) -> str:
@@ -58,10 +73,14 @@ def segments(doc: SourceText) -> list[tuple[str, list[Span]]]:
 
 def chunk(doc: SourceText, target: int = 450) -> list[Chunk]:
     text, limit = doc.text, int(target * 1.5)
+    sections = doc.sections()  # a chunk ends where a heading starts: one section's words under its heading
     spans: list[tuple[str, Span]] = []
     for lang, paras in segments(doc):
         cur: list[Span] = []
         for pi, (pa, pb) in enumerate(paras):
+            if cur and pa in sections:
+                spans.append((lang, (cur[0][0], cur[-1][1])))
+                cur = []
             for sa, sb in _split_long(text, sentences(text, pa, pb), limit):
                 if cur and (sb - cur[0][0] > target):
                     spans.append((lang, (cur[0][0], cur[-1][1])))
@@ -75,7 +94,7 @@ def chunk(doc: SourceText, target: int = 450) -> list[Chunk]:
             spans.append((lang, (cur[0][0], cur[-1][1])))
     return [
         Chunk(chunk_id(doc.path, a, text[a:b]), doc.path, a, b, text[a:b], lang,
-              (line_of(text, a), line_of(text, b - 1)), i)
+              (line_of(text, a), line_of(text, b - 1)), i, doc.context(a, b))
         for i, (lang, (a, b)) in enumerate(spans)
     ]
 

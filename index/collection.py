@@ -93,7 +93,7 @@ class Collection:
         if not self.store.url:  # an embedded Chroma keeps the vector index it loaded: add theirs beside it
             new = [cid for cid in self.rows if cid not in before] + list(self._overlay.ids)
             new = [cid for cid in dict.fromkeys(new) if cid in self.rows]
-            vectors = self.embedder.embed([clean(self.rows[c].text) for c in new], "passage")  # their cache
+            vectors = self.embedder.embed([self.rows[c].embedded for c in new], "passage")  # their cache
             self._overlay = _Overlay(new, vectors)
         return True
 
@@ -198,7 +198,7 @@ class Collection:
             store, bm25, rows = self._overlay.over(self.store), self.bm25, self.rows
             if only is not None:  # the chosen documents' chunks, searched exactly, and BM25 kept to them
                 rows = {cid: r for cid, r in rows.items() if r.path in only}
-                store = _Exact(list(rows), self.embedder.embed([clean(r.text) for r in rows.values()], "passage"))
+                store = _Exact(list(rows), self.embedder.embed([r.embedded for r in rows.values()], "passage"))
                 bm25 = _Within(bm25, rows)
             cands = search(question, qvec, qlang, store, bm25, rows, n=n, translated=self.translated,
                            settings=settings)
@@ -207,7 +207,7 @@ class Collection:
                                   title=titles.get(c.row.path, "")) for c in cands]
 
     def _cosine(self, cid: str, qvec: np.ndarray) -> float:
-        return float(self.embedder.embed([clean(self.rows[cid].text)], "passage")[0] @ qvec)
+        return float(self.embedder.embed([self.rows[cid].embedded], "passage")[0] @ qvec)
 
     def lexical_search(self, question: str, k: int) -> list[Passage]:
         """BM25 alone over the chunks (a baseline of `qa eval`)."""

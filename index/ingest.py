@@ -29,7 +29,7 @@ import numpy as np
 
 from . import bm25 as bm25mod
 from .catalog import Catalog, DocRow
-from .chunker import Chunk, chunk, clean
+from .chunker import Chunk, chunk
 from .loader import SourceText, Unreadable, read_text
 from .store import VectorStore
 from .report import Report
@@ -60,7 +60,7 @@ def add(paths, catalog: Catalog, store: VectorStore, embedder, index: bm25mod.BM
         if not pending:
             return
         chunks = [c for _, cs, _, _ in pending for c in cs]
-        vectors = embedder.embed([c.clean for c in chunks], "passage", progress=pending[-1][3])
+        vectors = embedder.embed([c.embedded for c in chunks], "passage", progress=pending[-1][3])
         ids = [c.id for c in chunks]
         catalog.pend(ids)  # committed before the write: a kill during it leaves vectors the next run finds
         store.upsert(ids, vectors, [{"path": c.source, "lang": c.lang} for c in chunks])
@@ -148,7 +148,7 @@ def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
 def _commit(doc: SourceText, chunks: list[Chunk], catalog: Catalog, index: bm25mod.BM25) -> list[str]:
     """Swap one document's chunks in the catalog (one transaction) and in BM25, once their vectors are
     in Chroma. Returns the ids it no longer has, pending until their vectors are deleted."""
-    terms = [bm25mod.doc_terms(c.clean, c.lang) for c in chunks]
+    terms = [bm25mod.doc_terms(c.embedded, c.lang) for c in chunks]  # the context too
     langs = ",".join(dict.fromkeys(c.lang for c in chunks))
     row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0, doc.title)
     gone = catalog.replace_document(row, chunks, terms, [doc.where(c.start, c.end) for c in chunks])
@@ -218,7 +218,7 @@ EXACT_PAIRING_SHARE = 20  # exact search when new chunks are at least 1/20 of th
 
 
 def _vectors(rows, cids: list[str], embedder):
-    return embedder.embed([clean(rows[c].text) for c in cids], "passage")  # from the embedding cache
+    return embedder.embed([rows[c].embedded for c in cids], "passage")  # from the embedding cache
 
 
 def _nearest_exact(rows, embedder, block: int):

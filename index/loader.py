@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, document_title, looks_binary  # noqa: F401 (re-exported)
+from .readers import BY_SUFFIX, READERS, SEP, SUFFIXES, Marks, Unreadable, decode, document_title, looks_binary, stated_title  # noqa: F401 (re-exported)
 from .walk import read_regular
 
 LOCATES = {r.kind: r.locates for r in READERS}  # kind -> how a place in it is named (Reader.locates)
@@ -35,6 +35,17 @@ class SourceText:
     kind: str = "text"  # "text", "markdown", "html", "pdf", "docx"
     marks: Marks = ()  # (offset, page number or heading path), in order; see where()
     title: str = ""  # readers.document_title: the title the file states, else its first line
+    stated: str = ""  # the title the file itself states (readers.stated_title), "" for plain text
+
+    def context(self, start: int, end: int) -> str:
+        """What a chunk of text[start:end] sits under, to embed and index with it (index.chunker.embedded):
+        the title the file states and the heading path at the chunk's start ("Guide › Part 2 ›
+        Fees"); the parts the chunk's own first words already say are left out. Page numbers are not
+        context; plain text has none."""
+        parts = [self.stated] + (self._mark_at(start).split(SEP) if self.sections() else [])
+        head = " ".join(self.text[start : min(end, start + 200)].split()).casefold()
+        kept = [p for p in dict.fromkeys(p.strip() for p in parts) if p and p.casefold() not in head]
+        return SEP.join(kept)
 
     def where(self, start: int, end: int) -> str:
         """What a reader needs to find text[start:end]: "p. 3", "pp. 3–4", "Article 3 › Paragraph 2",
@@ -50,6 +61,10 @@ class SourceText:
             first, final = line_of(self.text, start), line_of(self.text, last)
             return f"line {first}" if first == final else f"lines {first}–{final}"
         return ""
+
+    def sections(self) -> frozenset[int]:
+        """The offsets where a heading starts (none for page-numbered formats and plain text)."""
+        return frozenset() if LOCATES.get(self.kind, "") == "pages" else frozenset(o for o, _ in self.marks)
 
     def _mark_at(self, offset: int) -> str:
         i = bisect_right([o for o, _ in self.marks], offset)
@@ -117,7 +132,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         return hit[1]
     got = reader.extract(data)
     doc = SourceText(resolved, got.text, got.encoding, sha, reader.kind, got.marks,
-                     document_title(got.title, got.text))
+                     document_title(got.title, got.text), stated_title(got.title))
     _keep(resolved, stamp, doc)
     return doc
 

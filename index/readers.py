@@ -175,6 +175,17 @@ def document_title(stated: str, text: str) -> str:
     return title[: cut if cut > 0 else DOC_TITLE_CHARS - 1].rstrip(" ,;:–-") + "…"
 
 
+_NOT_A_TITLE = re.compile(r"^(microsoft (word|powerpoint) - |untitled\b|sans titre\b|document\d*$)|\.(docx?|pdf|odt|rtf|txt)$", re.I)
+
+
+def stated_title(stated: str) -> str:
+    """The title a file states, as context for its chunks (SourceText.context): whitespace collapsed,
+    cut as document_title; "" for the file-name-like titles word processors leave in metadata
+    ("Microsoft Word - draft.docx", "Untitled")."""
+    stated = " ".join((stated or "").split())
+    return "" if not stated or _NOT_A_TITLE.search(stated) else document_title(stated, "")
+
+
 def heading_marks(headings: list[tuple[int, int, str]]) -> Marks:
     """Heading paths from (offset, level, title). A document's single top heading (its title) is left
     out of its sections' paths: the file name already says which document it is."""

@@ -49,7 +49,7 @@ class Candidate:
 
 def passage(row: ChunkRow, score: float, similarity: float = 0.0) -> Passage:
     return Passage(row.text, row.path, row.lang, round(score, 6), row.start, row.end, row.lines, row.id,
-                   row.where, row.twin or "", similarity)
+                   row.where, row.twin or "", similarity, context=row.context)
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: dict[str, ChunkRow],

@@ -25,6 +25,7 @@ class Passage:
     twin: str = field(default="", compare=False)  # id of its translation in the index, if any
     similarity: float = field(default=0.0, compare=False)  # cosine to the question (0 when not scored)
     title: str = field(default="", compare=False)  # its document's title (index.readers.document_title)
+    context: str = field(default="", compare=False)  # the stated title and heading path it sits under (Chunk.context)
 
     @property
     def name(self) -> str:

@@ -195,7 +195,7 @@ def test_vectors_left_by_a_killed_write_are_deleted_by_the_next_run(tmp_path):
     chunks = chunk(doc, 450)
     orphan = [c.id + "-stale" for c in chunks]  # as if the file changed before the next run
     idx.collection.catalog.pend(orphan)
-    idx.collection.store.upsert(orphan, idx.collection.embedder.embed([c.clean for c in chunks], "passage"),
+    idx.collection.store.upsert(orphan, idx.collection.embedder.embed([c.embedded for c in chunks], "passage"),
                      [{"path": doc.path, "lang": c.lang} for c in chunks])
     assert idx.collection.store.count() == len(idx) + len(orphan)
     idx.add([src])

@@ -92,3 +92,59 @@ def test_titles_are_stored_shown_on_passages_and_filled_in_for_an_old_catalog(tm
     db = sqlite3.connect(catalog)
     assert db.execute("SELECT title FROM documents").fetchall() == [("Principe 5 : la non-prolifération",)]
     db.close()
+
+
+GUIDE = """# Visitor guide to the Museum
+
+Welcome. This guide explains how to visit.
+
+## Opening hours
+
+The museum opens at nine and closes at six, every day except Monday.
+
+## Fees
+
+Adults pay twelve euros. Children under ten enter free of charge.
+
+### Groups
+
+A group of more than twenty people gets a reduction of a third.
+"""
+
+
+def test_a_chunk_is_embedded_and_indexed_under_its_title_and_heading_path(tmp_path):
+    from index.chunker import chunk
+
+    md = tmp_path / "docs" / "guide.md"
+    md.parent.mkdir()
+    md.write_text(GUIDE, "utf-8")
+    (tmp_path / "docs" / "other.txt").write_text(
+        "The museum shop sells postcards and books about the museum and its collections.\n", "utf-8")
+    doc = read_text(md)
+    chunks = chunk(doc, 450)
+    # a chunk ends where a heading starts; its context leaves out what its first words already say
+    assert [(c.text.split("\n")[0], c.context) for c in chunks] == [
+        ("# Visitor guide to the Museum", ""),
+        ("## Opening hours", "Visitor guide to the Museum"),
+        ("## Fees", "Visitor guide to the Museum"),
+        ("### Groups", "Visitor guide to the Museum › Fees")]
+    assert all(doc.text[c.start:c.end] == c.text for c in chunks)  # offsets stay the file's
+    assert chunks[3].embedded.startswith("Visitor guide to the Museum › Fees — ### Groups A group")
+
+    idx = Index(tmp_path / "home", embedder=EMBEDDER)
+    idx.add([md.parent])
+    # BM25 finds the Groups passage by its parent heading (it never says "fees") and the title
+    assert any(p.text.startswith("### Groups") for p in idx.collection.lexical_search("fees", 5))
+    assert {p.text.split("\n")[0] for p in idx.collection.lexical_search("visitor", 5)} == {
+        "# Visitor guide to the Museum", "## Opening hours", "## Fees", "### Groups"}  # the title, in every section
+    p = idx.retrieve("What do groups pay at the museum?", k=1)[0]
+    assert p.text.startswith("### Groups") and GUIDE[p.start:p.end] == p.text and p.context.endswith("› Fees")
+    a = idx.ask("What do groups pay at the museum?")
+    assert a.answered and "reduction of a third" in a.text
+
+
+def test_a_word_processor_file_name_is_not_a_title_to_embed():
+    from index.readers import stated_title
+
+    assert stated_title("Microsoft Word - draft 3.docx") == "" and stated_title("Untitled") == ""
+    assert stated_title("  Charter of\n Trust ") == "Charter of Trust"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index import bm25 as bm25mod
-from index.chunker import clean
+from index.chunker import clean, embedded
 from index.letters import letters
 from index.loader import Sources
 from index.sentences import sentences
@@ -158,12 +158,13 @@ def cited_passage(s: Sentence, sources: Sources) -> Passage:
 
 def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "",
           cfg: ExtractiveSettings = DEFAULT, idf=lambda term: 1.0) -> list[Sentence]:
-    """Sentence score: cosine to the question + share of the question's words present (each weighted
+    """Sentence score: cosine to the question (of the sentence under its headings) + share of the question's words present in it or in the
+    headings it sits under (each weighted
     by its idf: "présidé" says more than "groupe" in a collection about working groups) + the
     passage's rank + whether it holds the kind of thing asked for."""
     if not sents:
         return []
-    vecs = embedder.embed([clean(s.text) for _, s in sents], "passage")
+    vecs = embedder.embed([embedded(s.text, s.passage.context) for _, s in sents], "passage")  # under its headings, as its chunk
     qwords = question_words(question, qlang, cfg.lexicon)
     # a word weighs as its commonest form in the collection (an English word about French text: its translation)
     weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
@@ -172,6 +173,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     out, best = [], {}  # best: the top sentence of each letter, (score, whether it holds what is asked)
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
+        terms |= set(bm25mod.doc_terms(s.passage.context, s.passage.lang)) if s.passage.context else set()  # its headings
         cross = bool(qlang) and s.passage.lang != qlang
         overlap = sum(w for (same, other), w in zip(qwords, weights) if shares(other if cross else same, terms, cfg.prefix_chars)) / total
         value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)
