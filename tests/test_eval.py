@@ -109,6 +109,16 @@ def test_squad_and_its_long_variant_load_with_every_document(tmp_path):
     assert warsaw.article == "Warsaw" and len(parts) > 40
     assert texts[warsaw.gold[0]] == "\n\n".join(texts[f].strip() for f in parts)
 
+    md = load_set("squad-md", tmp_path)  # the same files as Markdown, under their article's title
+    assert [q.id for q in md.questions] == [q.id for q in long.questions] and md.split == "test"
+    first = md.questions[0]
+    assert first.gold == (warsaw.gold[0].replace(".txt", ".md"),) and first.article == "Warsaw"
+    text = (md.paths[0] / first.gold[0]).read_text("utf-8")
+    assert text == "# Warsaw\n\n" + texts[warsaw.gold[0]]
+    from index.loader import read_text
+
+    assert read_text(md.paths[0] / first.gold[0]).stated == "Warsaw"  # the context of its every chunk
+
 
 class FakeSystem:
     """What the harness calls: a name and retrieve(question, k) -> list[Passage]."""

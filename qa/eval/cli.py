@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
 
     s = sub.add_parser("eval", help="measure retrieval, answers and citations on an evaluation set, beside baselines",
                        epilog="sets: seeds, paris-call, paris-call-en-only, paris-call-fr-only, piaf (--full), squad, piaf-long, "
-                              "squad-long, tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
+                              "squad-long, piaf-md, squad-md, tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
                               "caches are kept in --workdir, so a second run is fast.")
     s.add_argument("set", metavar="SET", help=" | ".join(SETS) + " | FILE.jsonl (with --docs)")
     s.add_argument("--home", default=None, help="index into this data folder, keeping what it holds (default: "
@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
     s.add_argument("--split", choices=SPLITS, default=None,
                    help="the questions of the fixed split by article (qa/eval/splits.py); every document is still "
                         f"indexed (default: test for {', '.join(HELD_OUT_BY_DEFAULT)}; all for the others)")
-    s.add_argument("--full", action="store_true", help="piaf, piaf-long: every question of the split, not a fixed "
+    s.add_argument("--full", action="store_true", help="piaf, piaf-long, piaf-md: every question of the split, not a fixed "
                                                        "sample of up to 1,000")
     s.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                    help="also run BM25 alone, dense alone and the plain llama-index recipe at 256 and 1024 "

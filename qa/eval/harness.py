@@ -16,6 +16,7 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
     squad               SQuAD v1.1 (Du et al. dev split), each of its 913 paragraphs a file (4,961
                         English questions; the test split: 1,268 of 8 articles)
     piaf-long, squad-long  the same questions, each article's paragraphs joined into one file (191, 24)
+    piaf-md, squad-md   the -long files as Markdown, the article's title as their heading
     tatoeba, un         EN/FR sentence pairs: does the embedder rank a sentence's translation first?
     PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
 

@@ -21,9 +21,10 @@ from ..types import Passage
 from .splits import split_of
 
 REPO = Path(__file__).resolve().parents[2]
-SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad", "piaf-long", "squad-long", "tatoeba", "un")
+SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad", "piaf-long", "squad-long",
+        "piaf-md", "squad-md", "tatoeba", "un")
 SPLITS = ("train", "test", "all")
-HELD_OUT_BY_DEFAULT = ("piaf", "squad", "piaf-long", "squad-long")  # the sets we tune on: test split by default
+HELD_OUT_BY_DEFAULT = ("piaf", "squad", "piaf-long", "squad-long", "piaf-md", "squad-md")  # the sets we tune on: test split by default
 PIAF_SAMPLE, PIAF_SEED = 1000, 0
 BILINGUAL_SEED = "000_"  # the seed holding an English and a French text: a hit must match gold_lang
 # SQuAD-format sets: (data file under shared/eval, question language, file prefix)
@@ -81,24 +82,29 @@ def read_questions(path: Path, cross_lang: str | None = None, lang_gold_prefix: 
     return out
 
 
-def wiki(name: str, workdir: Path, long: bool = False) -> tuple[Path, list[Question]]:
+def wiki(name: str, workdir: Path, long: bool = False, md: bool = False) -> tuple[Path, list[Question]]:
     """A SQuAD-format set (piaf, squad) as files in WORKDIR, written once: each paragraph a file
     (WORKDIR/NAME-paragraphs/NAME-001.txt...), or with `long` each article's paragraphs joined in order,
     separated by a blank line (WORKDIR/NAME-articles/NAME-article-001.txt...). A question's gold file is
     its paragraph's, or its article's: a passage of the long file anywhere counts as the right document,
-    and the answer metrics further ask for the gold answer inside the passage's text."""
+    and the answer metrics further ask for the gold answer inside the passage's text. With `md`, each
+    article is a Markdown file under its Wikipedia title as a heading (WORKDIR/NAME-markdown/...md):
+    the -long documents as they would come with a title, to measure what the title brings."""
     data_file, lang, prefix = WIKI[name]
     data = json.loads(need(shared_dir() / "eval" / data_file).read_text("utf-8"))
-    folder = workdir / (f"{prefix}-articles" if long else f"{prefix}-paragraphs")
+    long = long or md
+    folder = workdir / (f"{prefix}-markdown" if md else f"{prefix}-articles" if long else f"{prefix}-paragraphs")
+    suffix = "md" if md else "txt"
     folder.mkdir(parents=True, exist_ok=True)
     questions, n = [], 0
     for a, article in enumerate(data["data"], 1):
         if long:
             text = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-            _write(folder / f"{prefix}-article-{a:03d}.txt", text)
+            title = article["title"].replace("_", " ")
+            _write(folder / f"{prefix}-article-{a:03d}.{suffix}", f"# {title}\n\n{text}" if md else text)
         for para in article["paragraphs"]:
             n += 1
-            f = folder / (f"{prefix}-article-{a:03d}.txt" if long else f"{prefix}-{n:03d}.txt")
+            f = folder / (f"{prefix}-article-{a:03d}.{suffix}" if long else f"{prefix}-{n:03d}.txt")
             if not long:
                 _write(f, para["context"])
             questions += [Question(q["id"], q["question"], lang, True, (f.name,), None,
@@ -135,7 +141,7 @@ def load_set(name: str, workdir: Path, docs=(), full: bool = False, split: str |
         unit = "articles" if name in HELD_OUT_BY_DEFAULT else "documents" if name.startswith("paris-call") else ""
         note = f"{split} split: {len(questions)} of {len(es.questions)} questions" + (
             f" ({len(keys[0])} of {len(keys[1])} {unit})" if unit else "")
-    if name in ("piaf", "piaf-long") and not full and len(questions) > PIAF_SAMPLE:
+    if name in ("piaf", "piaf-long", "piaf-md") and not full and len(questions) > PIAF_SAMPLE:
         note = ", ".join(x for x in (note, f"a fixed sample of {PIAF_SAMPLE} of {len(questions)} questions") if x)
         questions = random.Random(PIAF_SEED).sample(questions, PIAF_SAMPLE)
     return replace(es, name=es.name + ("-full" if full and name.startswith("piaf") else ""),
@@ -154,9 +160,9 @@ def _load(name: str, workdir: Path, docs) -> EvalSet:
         qs = read_questions(need(paris_questions), cross_lang={"en": "fr", "fr": "en"}.get(only))
         qs = [replace(q, article=q.gold[0]) if q.gold else q for q in qs]  # split by document
         return EvalSet(name, tuple(need(pc / lang) for lang in ("en", "fr") if only in (None, lang)), tuple(qs))
-    base = name.removesuffix("-long")
+    base = name.removesuffix("-long").removesuffix("-md")
     if base in WIKI:
-        folder, qs = wiki(base, workdir, long=name.endswith("-long"))
+        folder, qs = wiki(base, workdir, long=name.endswith("-long"), md=name.endswith("-md"))
         return EvalSet(name, (folder,), tuple(qs))
     if name.endswith(".jsonl") and Path(name).is_file():
         if not docs:
