@@ -31,6 +31,9 @@ class RetrievalSettings:
     other_language_dense_only: bool = True  # a passage in the other language: the dense side alone (fuse)
     lexicon: bool = True  # ... unless the question's words translated (index.lexicon) find it with BM25
     depth: int = 50  # hits each side contributes to the fusion
+    # a long document's evidence, summed over its chunks: each chunk gets this much of the positive fused
+    # scores of its document's other candidates (0: every chunk on its own)
+    document_weight: float = 0.0
 
 
 DEFAULT = RetrievalSettings()
@@ -87,6 +90,19 @@ def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], rows: 
     return [Candidate(rows[c], score[c], d.get(c, 0.0), s.get(c, 0.0)) for c in order]
 
 
+def by_document(cands: list[Candidate], weight: float) -> list[Candidate]:
+    """Each candidate's score plus `weight` x the positive scores of its document's other candidates,
+    re-sorted: of two passages alike, the one whose document says more about the question goes first."""
+    if weight <= 0:
+        return cands
+    total: dict[str, float] = {}
+    for c in cands:
+        total[c.row.path] = total.get(c.row.path, 0.0) + max(c.score, 0.0)
+    out = [Candidate(c.row, c.score + weight * (total[c.row.path] - max(c.score, 0.0)), c.dense, c.lexical)
+           for c in cands]
+    return sorted(out, key=lambda c: (-c.score, c.row.id))
+
+
 def prefer_language(cands: list[Candidate], rows: dict[str, ChunkRow], lang: str,
                     dense_of=None) -> list[Candidate]:
     """Replace a passage by its translation in `lang` when there is one; drop the second of a pair,
@@ -131,5 +147,6 @@ def search(question: str, qvec: np.ndarray, qlang: str, store, bm25: bm25mod.BM2
         crossed = [(cid, v) for cid, v in hits if cid in rows and rows[cid].lang == OTHER[qlang]]
     cands = fuse(dense, sparse, rows, settings.dense_weight, settings.sparse_weight,
                  qlang=qlang if settings.other_language_dense_only else "", translated=translated, crossed=crossed)
+    cands = by_document(cands, settings.document_weight)
     dense_map = dict(dense)
     return prefer_language(cands, rows, qlang, dense_of=lambda cid: dense_map.get(cid, 0.0))[:n]

@@ -79,3 +79,19 @@ def test_answering_a_question_does_not_load_llama_index():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_documents_evidence_is_summed_over_its_chunks_when_asked():
+    from index.catalog import ChunkRow
+    from index.retrieval import Candidate, by_document
+
+    def cand(cid, path, score):
+        return Candidate(ChunkRow(cid, path, 0, 0, 1, (1, 1), "fr", "x", "", None), score, 0.0, 0.0)
+
+    cands = [cand("a", "one.txt", 1.2), cand("b1", "long.txt", 1.0), cand("b2", "long.txt", 0.7),
+             cand("c", "other.txt", -0.5)]
+    assert by_document(cands, 0.0) == cands  # off: unchanged
+    got = by_document(cands, 0.4)
+    assert [c.row.id for c in got] == ["b1", "a", "b2", "c"]  # long.txt says more: its best chunk leads
+    assert got[0].score == pytest.approx(1.0 + 0.4 * 0.7) and got[1].score == pytest.approx(1.2)
+    assert got[3].score == pytest.approx(-0.5)  # nothing positive beside it

@@ -1,8 +1,8 @@
 """How the answer and fusion settings were chosen: each variant of the extractive answerer's and the
 fusion's settings (ExtractiveSettings, RetrievalSettings) run over the same indexes, in one process, on
 the seeds dev set, the Paris Call (both halves; the English half alone: French questions answered from
-English text; the French half alone: English questions over French text) and fixed slices of PIAF's and
-SQuAD's train splits (never their test splits: qa/eval/splits.py).
+English text; the French half alone: English questions over French text) and fixed slices of the train
+splits of PIAF, SQuAD and their long-document variants (never their test splits: qa/eval/splits.py).
 
     python -m qa.eval.sweep               # the table of README "Choosing the settings" (answers part)
     python -m qa.eval.sweep --piaf 1000   # larger PIAF and SQuAD slices (default 500)
@@ -27,7 +27,7 @@ from .harness import _index, _slug
 from .metrics import contains_answer
 from .sets import HELD_OUT_BY_DEFAULT, default_workdir, load_set
 
-SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad")
+SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad", "piaf-long", "squad-long")
 
 E, F = EXTRACTIVE, FUSION
 VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied on top of the defaults
@@ -55,6 +55,9 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("rerank the first 8", replace(E, rerank_depth=8), F),
     ("fusion: BM25 z-score for every passage", E, replace(F, other_language_dense_only=False, lexicon=False)),
     ("no lexicon in the fusion", E, replace(F, lexicon=False)),
+    ("document evidence 0.1", E, replace(F, document_weight=0.1)),
+    ("document evidence 0.2", E, replace(F, document_weight=0.2)),
+    ("document evidence 0.4", E, replace(F, document_weight=0.4)),
     ("no lexicon in the sentence overlap", replace(E, lexicon=False), F),
     ("equal word weights in the overlap", replace(E, idf_overlap=False), F),
     ("equal stems only in the overlap", replace(E, prefix_chars=0), F),
@@ -118,7 +121,7 @@ def main(argv=None) -> None:
     print("| variant | " + " | ".join(f"{n} R@1 / acc" for n in sets) + " | seeds answered / abstained | mean quote chars (seeds) |")
     print("|---|" + "---|" * (len(sets) + 2))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if a.only in v[0]]:
-        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in ("piaf", "squad") else None)
+        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in ("piaf", "squad", "piaf-long", "squad-long") else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
         print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f}" for r in rows.values())
