@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .chunker import Chunk, embedded
+from .readers import READERS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 # Columns added after the first release: (table, column, type). Added to an existing catalog on open.
 MIGRATIONS = [("chunks", "location", "TEXT"), ("documents", "title", "TEXT"), ("chunks", "context", "TEXT")]  # NULL title: Collection.documents fills it
+HEADED_SUFFIXES = tuple(s for r in READERS if r.kind != "text" for s in r.suffixes)  # a stated title, headings: Chunk.context
 CHUNK_COLUMNS = "id, path, ordinal, start, end, line_first, line_last, lang, text, terms, twin, location, context"
 DOC_COLUMNS = "path, sha256, encoding, langs, n_chunks, size, indexed_at, title"
 
@@ -88,6 +90,9 @@ class Catalog:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                     if column == "location":  # the next `qa index` re-reads every file to fill it in
                         self._db.execute("UPDATE documents SET sha256 = ''")  # (vectors come from the cache)
+                    if column == "context":  # files that can have headings are chunked again under them
+                        self._db.execute("UPDATE documents SET sha256 = '' WHERE " + " OR ".join(
+                            f"lower(path) LIKE '%{s}'" for s in HEADED_SUFFIXES))
 
     def data_version(self) -> int:
         """Changes when another connection (another process: `qa index` beside a server) commits."""

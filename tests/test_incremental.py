@@ -211,6 +211,7 @@ def test_an_existing_catalog_gains_the_location_column(tmp_path):
         CREATE TABLE chunks (id TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER,
             line_first INTEGER, line_last INTEGER, lang TEXT, text TEXT, terms TEXT, twin TEXT);
         INSERT INTO documents VALUES ('/d/a.txt', 'abc', 'utf-8', 'en', 1, 12, 1.0);
+        INSERT INTO documents VALUES ('/d/b.MD', 'def', 'utf-8', 'en', 0, 12, 1.0);
         INSERT INTO chunks VALUES ('c1', '/d/a.txt', 0, 0, 12, 1, 1, 'en', 'Hello world.', 'hello world', NULL);
     """)
     db.commit()
@@ -221,7 +222,20 @@ def test_an_existing_catalog_gains_the_location_column(tmp_path):
     assert cat.document("/d/a.txt").sha256 == ""  # so the next `qa index` re-reads it and fills locations in
     Catalog(path)  # opening it again is harmless
     cols = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(chunks)")]
-    assert cols.count("location") == 1
+    assert cols.count("location") == 1 and cols.count("context") == 1
+
+
+def test_a_catalog_before_headings_reads_its_headed_files_again(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE chunks DROP COLUMN context")
+    db.executemany("INSERT INTO documents (path, sha256, n_chunks) VALUES (?, ?, 0)",
+                   [("/d/a.txt", "abc"), ("/d/b.md", "def"), ("/d/c.PDF", "ghi")])
+    db.commit()
+    db.close()
+    cat = Catalog(path)  # the next `qa index` chunks b.md and c.PDF again, under their headings
+    assert [(d.path, d.sha256) for d in cat.documents()] == [("/d/a.txt", "abc"), ("/d/b.md", ""), ("/d/c.PDF", "")]
 
 
 # -- the command line --------------------------------------------------------------------------------
