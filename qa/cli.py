@@ -75,7 +75,7 @@ def cmd_ask(args) -> int:
             print(f"the index in {idx.settings.home} is empty: run `qa index PATH` first", file=sys.stderr)
             return 2
     else:
-        bar, progress = tqdm_progress("indexing the seeds (first use)")
+        bar, progress = tqdm_progress("indexing the seeds (first use)", lazy=True)
         try:
             idx = default_index(progress=progress)
         finally:
