@@ -38,8 +38,13 @@ class Chunk:
 
     @property
     def embedded(self) -> str:
-        """What is embedded and BM25-indexed: the context, then the text (see `embedded`)."""
+        """What is embedded (see `embedded`)."""
         return embedded(self.text, self.context)
+
+    @property
+    def indexed(self) -> str:
+        """What BM25 indexes: the context, then the text (see `with_context`)."""
+        return with_context(self.text, self.context)
 
 
 def clean(text: str) -> str:
@@ -47,11 +52,19 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-def embedded(text: str, context: str = "") -> str:
-    """A chunk as it is embedded and BM25-indexed: its context (the document's stated title, the
-    heading path) before its clean text, so that a passage under "Fees" is found by a question about
-    fees even when it never says the word. Quotes and offsets are the text's alone."""
+EMBED_CONTEXT = True  # the context goes into the vector too, not only into BM25 (eval/REPORT.md, titles)
+
+
+def with_context(text: str, context: str = "") -> str:
+    """A chunk as it is BM25-indexed: its context (the document's stated title, the heading path)
+    before its clean text, so that a passage under "Fees" is found by a question about fees even when
+    it never says the word. Quotes and offsets are the text's alone."""
     return f"{clean(context)} — {clean(text)}" if context else clean(text)
+
+
+def embedded(text: str, context: str = "") -> str:
+    """A chunk (or a sentence of it) as it is embedded: with its context (EMBED_CONTEXT)."""
+    return with_context(text, context) if EMBED_CONTEXT else clean(text)
 
 
 def chunk_id(source: str, start: int, text: str) -> str:

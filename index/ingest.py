@@ -148,7 +148,7 @@ def _indexed_copy(catalog: Catalog, doc: SourceText) -> str | None:
 def _commit(doc: SourceText, chunks: list[Chunk], catalog: Catalog, index: bm25mod.BM25) -> list[str]:
     """Swap one document's chunks in the catalog (one transaction) and in BM25, once their vectors are
     in Chroma. Returns the ids it no longer has, pending until their vectors are deleted."""
-    terms = [bm25mod.doc_terms(c.embedded, c.lang) for c in chunks]  # the context too
+    terms = [bm25mod.doc_terms(c.indexed, c.lang) for c in chunks]  # the context too
     langs = ",".join(dict.fromkeys(c.lang for c in chunks))
     row = DocRow(doc.path, doc.sha256, doc.encoding, langs, len(chunks), len(doc.text), 0.0, doc.title)
     gone = catalog.replace_document(row, chunks, terms, [doc.where(c.start, c.end) for c in chunks])
