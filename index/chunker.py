@@ -5,8 +5,9 @@ same-language segments (seed 000 becomes an English segment then a French one), 
 sentences are packed into chunks of about ``target`` characters. A chunk prefers to end at a paragraph
 boundary, ends where a heading starts (Markdown, HTML, Word), and never crosses a language boundary.
 Each chunk carries its context, the title the file states and the heading path it sits under, which
-is embedded and BM25-indexed with it (``embedded``); its text and offsets are the file's alone. Ids hash the path, the offset and the text, so
-re-indexing an unchanged file yields the same ids.
+is BM25-indexed and embedded with it (``with_context``, ``embedded``); its text and offsets are the
+file's alone. Ids hash the path, the offset and the text, so re-indexing an unchanged file yields the
+same ids.
 """
 from __future__ import annotations
 

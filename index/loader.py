@@ -42,7 +42,7 @@ class SourceText:
         the title the file states and the heading path at the chunk's start ("Guide › Part 2 ›
         Fees"); the parts the chunk's own first words already say are left out. Page numbers are not
         context; plain text has none."""
-        parts = [self.stated] + (self._mark_at(start).split(SEP) if self.sections() else [])
+        parts = [self.stated] + (self._mark_at(start).split(SEP) if self._headed else [])
         head = " ".join(self.text[start : min(end, start + 200)].split()).casefold()
         kept = [p for p in dict.fromkeys(p.strip() for p in parts) if p and p.casefold() not in head]
         return SEP.join(kept)
@@ -62,9 +62,14 @@ class SourceText:
             return f"line {first}" if first == final else f"lines {first}–{final}"
         return ""
 
+    @property
+    def _headed(self) -> bool:
+        """Its marks are headings (not page numbers)."""
+        return LOCATES.get(self.kind, "") != "pages"
+
     def sections(self) -> frozenset[int]:
         """The offsets where a heading starts (none for page-numbered formats and plain text)."""
-        return frozenset() if LOCATES.get(self.kind, "") == "pages" else frozenset(o for o, _ in self.marks)
+        return frozenset(o for o, _ in self.marks) if self._headed else frozenset()
 
     def _mark_at(self, offset: int) -> str:
         i = bisect_right([o for o, _ in self.marks], offset)

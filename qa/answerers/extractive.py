@@ -158,9 +158,9 @@ def cited_passage(s: Sentence, sources: Sources) -> Passage:
 
 def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], embedder, qlang: str = "",
           cfg: ExtractiveSettings = DEFAULT, idf=lambda term: 1.0) -> list[Sentence]:
-    """Sentence score: cosine to the question (of the sentence under its headings) + share of the question's words present in it or in the
-    headings it sits under (each weighted
-    by its idf: "présidé" says more than "groupe" in a collection about working groups) + the
+    """Sentence score: cosine to the question (of the sentence under its headings) + share of the
+    question's words present in it or in its headings (each weighted by its idf: "présidé" says more
+    than "groupe" in a collection about working groups) + the
     passage's rank + whether it holds the kind of thing asked for."""
     if not sents:
         return []
@@ -171,9 +171,16 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     total = sum(weights) or 1.0
     types, contacts = expected_types(question), expected_types(question, CONTACT_TYPES)
     out, best = [], {}  # best: the top sentence of each letter, (score, whether it holds what is asked)
+    heading = {}  # a passage's context (its headings) -> their terms, once per passage, not per sentence
+
+    def heading_terms(p: Passage) -> set[str]:
+        if p.context and (p.context, p.lang) not in heading:
+            heading[p.context, p.lang] = set(bm25mod.doc_terms(p.context, p.lang))
+        return heading.get((p.context, p.lang), set())
+
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
-        terms |= set(bm25mod.doc_terms(s.passage.context, s.passage.lang)) if s.passage.context else set()  # its headings
+        terms |= heading_terms(s.passage)
         cross = bool(qlang) and s.passage.lang != qlang
         overlap = sum(w for (same, other), w in zip(qwords, weights) if shares(other if cross else same, terms, cfg.prefix_chars)) / total
         value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)

@@ -141,7 +141,7 @@ def load_set(name: str, workdir: Path, docs=(), full: bool = False, split: str |
         unit = "articles" if name in HELD_OUT_BY_DEFAULT else "documents" if name.startswith("paris-call") else ""
         note = f"{split} split: {len(questions)} of {len(es.questions)} questions" + (
             f" ({len(keys[0])} of {len(keys[1])} {unit})" if unit else "")
-    if name in ("piaf", "piaf-long", "piaf-md") and not full and len(questions) > PIAF_SAMPLE:
+    if name.startswith("piaf") and not full and len(questions) > PIAF_SAMPLE:
         note = ", ".join(x for x in (note, f"a fixed sample of {PIAF_SAMPLE} of {len(questions)} questions") if x)
         questions = random.Random(PIAF_SEED).sample(questions, PIAF_SAMPLE)
     return replace(es, name=es.name + ("-full" if full and name.startswith("piaf") else ""),

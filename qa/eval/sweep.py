@@ -121,7 +121,7 @@ def main(argv=None) -> None:
     print("| variant | " + " | ".join(f"{n} R@1 / acc" for n in sets) + " | seeds answered / abstained | mean quote chars (seeds) |")
     print("|---|" + "---|" * (len(sets) + 2))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if a.only in v[0]]:
-        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in ("piaf", "squad", "piaf-long", "squad-long") else None)
+        rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in HELD_OUT_BY_DEFAULT else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
         print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f}" for r in rows.values())
