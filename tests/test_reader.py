@@ -136,3 +136,46 @@ def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch,
     assert "answers without the reader" in capsys.readouterr().err
     ranked = ["kept"]
     assert ex.read("Who?", ranked * 3, depth=5) == ranked * 3
+
+
+def test_training_negatives_include_other_articles_sentences():
+    """The reader is trained on what the answerer meets: its paragraph's sentences and, because retrieval
+    brings passages of other documents, the closest sentences of other articles, none holding an answer."""
+    import random
+    from collections import defaultdict
+
+    from index.embedders import e5_small_int8
+    from qa.reader import data
+    from qa.reader.train import sample_items
+
+    by = defaultdict(list)
+    for it in data.squad_items(data.PIAF, "piaf", "train") + data.squad_items(data.SQUAD, "squad", "train"):
+        by[(it.source, it.article)].append(it)
+    keys = sorted(by)[:2] + [k for k in sorted(by) if k[0] == "squad"][:2]
+    items = [it for k in keys for it in by[k][:3]]
+    own = {k: {s for it in by[k] for s in it.sentences} for k in keys}
+    out = data.with_foreign(items, e5_small_int8(), k=2)
+    assert [it.question for it in out] == [it.question for it in items]
+    for it in out:
+        assert len(it.foreign) == 2
+        for s in it.foreign:
+            assert s not in own[(it.source, it.article)]
+            assert not any(a.lower() in s.lower() for a in it.answers)
+    assert data.with_foreign(items, e5_small_int8(), k=2) == out  # deterministic
+
+    picked = sample_items(out, 0, 8, random.Random(0), foreign=2)
+    for it, cands, pos in picked:
+        assert cands[pos] == it.sentences[it.positive]
+        assert len(cands) == len(set(cands)) <= 8
+        assert set(it.foreign) <= set(cands)
+
+
+def test_QA_READER_names_another_artefact(monkeypatch, tmp_path, capsys):
+    import qa.answerers.extractive as ex
+
+    monkeypatch.setattr(Reader, "_default", None)
+    monkeypatch.setattr(ex, "_READER", [])
+    monkeypatch.setenv("QA_READER", str(tmp_path / "mine.npz"))
+    assert ex.load_reader() is None  # not there: said, and answers go on without it
+    err = capsys.readouterr().err
+    assert "reader weights not found" in err and "mine.npz" in err

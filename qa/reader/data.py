@@ -5,7 +5,9 @@ Sources, split by article with ``qa.eval.splits.split_of`` (the reader never see
 - PIAF (French) and SQuAD v1.1 dev (English), SQuAD format: the positive is the sentence of the
   paragraph (``index.sentences.sentences``, the answerer's splitter) that holds the answer span;
   negatives are the paragraph's other sentences, then the sentences of the article's other paragraphs
-  that share the most words with the question (hard negatives: same topic, not the answer).
+  that share the most words with the question (hard negatives: same topic, not the answer), and for
+  training ``with_foreign``: the sentences of *other articles* of the split closest to the question
+  that hold no answer (what retrieval brings the answerer from other documents).
 - The Paris Call (English and French versions of the same documents): each question of
   ``tests/data/paris_call.jsonl`` against the sentences of its document in *both* languages, so the
   reader also learns English question -> French sentence and back. Split by document file name.
@@ -48,6 +50,45 @@ class Item:
     source: str  # "piaf", "squad", "paris-en", "paris-fr" (the sentences' language for the Paris Call)
     article: str
     paragraph: int
+    foreign: tuple[str, ...] = ()  # negatives from other articles, closest first (with_foreign)
+
+
+def with_foreign(items: list[Item], embedder, k: int = 3) -> list[Item]:
+    """The items with ``foreign`` filled: for each PIAF/SQuAD question, the k sentences of *other*
+    articles of its set and split closest to it by e5 cosine (``embedder``, query/passage prefixes)
+    that hold none of its answers: the sentences retrieval brings the answerer from other documents.
+    Deterministic for a given embedder."""
+    import numpy as np
+    from dataclasses import replace
+
+    pools: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for src, path in (("piaf", PIAF), ("squad", SQUAD)):
+        arts = {it.article for it in items if it.source == src}
+        if not arts:
+            continue
+        pairs = [(a["title"], clean(p["context"][s:e])) for a in json.loads(path.read_text(encoding="utf-8"))["data"]
+                 if a["title"] in arts for p in a["paragraphs"] for s, e in sentences(p["context"])]
+        text = [t for _, t in pairs]
+        pools[src] = (text, np.array([a for a, _ in pairs], dtype=object), embedder.embed(text, "passage"))
+    asked = [it for it in items if it.source in pools]
+    qvecs = dict(zip((it.question for it in asked), embedder.embed([it.question for it in asked], "query")))
+    out = []
+    for it in items:
+        if it.source not in pools:
+            out.append(it)
+            continue
+        text, owner, vecs = pools[it.source]
+        cos = vecs @ qvecs[it.question]
+        cos[owner == it.article] = -np.inf
+        far: list[str] = []
+        for i in np.argsort(-cos, kind="stable")[: 8 * k]:
+            if len(far) == k:
+                break
+            t = text[i]
+            if t not in far and not any(a.strip() and a.lower() in t.lower() for a in it.answers):
+                far.append(t)
+        out.append(replace(it, foreign=tuple(far)))
+    return out
 
 
 def squad_items(path: Path, source: str, split: str, hard: int = 4) -> list[Item]:

@@ -6,6 +6,8 @@ language); a method is right when the sentence it ranks first contains a gold an
 cosine alone; the extractive answerer's ``score`` (cosine + term overlap + type bonus, the passage
 rank the same for all); the reader; the reader's logit plus ``alpha`` times the answerer's score.
 Also the reader's latency for 15 candidates. e5 vectors are cached in ``--cache``.
+``--foreign K`` adds to each PIAF/SQuAD question's candidates the K sentences of other test articles
+closest to it (``data.with_foreign``): what retrieval brings the answerer from other documents.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ def main(argv=None) -> None:
     ap.add_argument("--fp32", action="store_true", help="the reader without int8 (reference)")
     ap.add_argument("--split", default="test", help="train: questions the reader was trained on (a fit check only)")
     ap.add_argument("--baselines-only", action="store_true", help="e5 cosine and the answerer's score only (fast)")
+    ap.add_argument("--foreign", type=int, default=0, help="candidates added from other articles, closest first (0: none)")
     args = ap.parse_args(argv)
 
     items = data.examples(args.split)
@@ -47,6 +50,8 @@ def main(argv=None) -> None:
             by[it.source].append(it)
         items = [it for group in by.values() for it in group[: args.limit]]
     embedder = CachedEmbedder(e5_small_int8(), args.cache)
+    if args.foreign:
+        items = data.with_foreign(items, embedder, args.foreign)
     reader = None if args.baselines_only else Reader(args.artefact, int8=not args.fp32).load()
     alphas = [float(a) for a in args.alphas.split(",")]
     hits = defaultdict(lambda: defaultdict(list))
@@ -54,7 +59,7 @@ def main(argv=None) -> None:
     rng = np.random.default_rng(0)
     t0 = time.time()
     for n, it in enumerate(items):
-        cands = list(it.sentences[: it.paragraph])
+        cands = list(it.sentences[: it.paragraph]) + list(it.foreign)
         qvec = embedder.embed([it.question], "query")[0]
         cos = embedder.embed(cands, "passage") @ qvec
         ans = answerer_scores(it, cands, qvec, embedder)
@@ -78,11 +83,12 @@ def main(argv=None) -> None:
         if (n + 1) % 200 == 0:
             print(f"{n + 1}/{len(items)} questions, {time.time() - t0:.0f} s", flush=True)
     what = "no reader" if reader is None else f"{'fp32' if args.fp32 else 'int8'} reader {args.artefact.name}"
-    print(f"\ntop-1 sentence accuracy, {args.split} split ({what})")
+    more = f", + {args.foreign} sentences of other articles each" if args.foreign else ""
+    print(f"\ntop-1 sentence accuracy, {args.split} split ({what}{more})")
     sources = list(hits)
     print(f"{'method':34}" + "".join(f"{s:>12}" for s in sources))
     print(f"{'questions':34}" + "".join(f"{len(hits[s]['e5 cosine']):>12}" for s in sources))
-    print(f"{'mean candidates':34}" + "".join(f"{np.mean([len(i.sentences[: i.paragraph]) for i in items if i.source == s]):>12.1f}" for s in sources))
+    print(f"{'mean candidates':34}" + "".join(f"{np.mean([i.paragraph + len(i.foreign) for i in items if i.source == s]):>12.1f}" for s in sources))
     for name in hits[sources[0]]:
         print(f"{name:34}" + "".join(f"{np.mean(hits[s][name]):>12.3f}" for s in sources))
     print("\nanswerable (gold paragraph) vs not (a paragraph of another article): AUC of the best candidate's score")

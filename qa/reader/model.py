@@ -129,10 +129,11 @@ class Reader:
 
     @classmethod
     def default(cls) -> "Reader":
-        """The packaged reader, one per process."""
+        """The packaged reader, one per process (``QA_READER=PATH``: another artefact of
+        ``python -m qa.reader.train``, e.g. one trained on your own questions)."""
         with cls._default_lock:
             if cls._default is None:
-                cls._default = cls()
+                cls._default = cls(os.environ.get("QA_READER") or ARTEFACT)
             return cls._default
 
     def load(self) -> "Reader":

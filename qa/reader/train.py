@@ -28,12 +28,15 @@ from .encoder import Encoder, batch
 from .model import ARTEFACT, pair_ids
 
 
-def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random) -> list[tuple[str, list[str], int]]:
+def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random, foreign: int = 2) -> list[tuple[str, list[str], int]]:
     """(question, candidates, index of the positive): n of the PIAF/SQuAD items (0: all), all Paris Call ones."""
-    return [(it.question, cands, pos) for it, cands, pos in sample_items(items, n, candidates, rng)]
+    return [(it.question, cands, pos) for it, cands, pos in sample_items(items, n, candidates, rng, foreign)]
 
 
-def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random) -> list[tuple[data.Item, list[str], int]]:
+def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random,
+                 foreign: int = 2) -> list[tuple[data.Item, list[str], int]]:
+    """Each chosen item's positive among ``candidates - 1`` negatives: ``foreign`` of them from other
+    articles (``Item.foreign``), the rest its paragraph's other sentences, then its article's."""
     paris = [i for i in items if i.source.startswith("paris")]
     rest = [i for i in items if not i.source.startswith("paris")]
     chosen = rng.sample(rest, min(n or len(rest), len(rest))) + paris
@@ -43,7 +46,9 @@ def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Ra
         own = [s for j, s in enumerate(it.sentences[: it.paragraph]) if j != it.positive]
         hard = list(it.sentences[it.paragraph :])
         rng.shuffle(own)
-        negs = (own + hard)[: candidates - 1]
+        far = list(it.foreign[:foreign])
+        room = max(0, candidates - 1 - len(far))
+        negs = (own[:room] + far + own[room:] + hard)[: candidates - 1]
         cands = negs + [it.sentences[it.positive]]
         rng.shuffle(cands)
         out.append((it, cands, cands.index(it.sentences[it.positive])))
@@ -74,6 +79,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=int, default=0, help="PIAF + SQuAD questions sampled, 0: all (Paris Call: all)")
     ap.add_argument("--candidates", type=int, default=8, help="sentences per question (1 positive)")
+    ap.add_argument("--foreign", type=int, default=2,
+                    help="of the negatives, sentences of other articles that match the question (what retrieval brings)")
     ap.add_argument("--answerer-weight", type=float, default=20.0,
                     help="start of the learned weight of the answerer's score added to the reader's logit (0: reader alone)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bilingual-qa" / "reader-train-vectors.sqlite",
@@ -93,7 +100,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     t0 = time.time()
-    chosen = sample_items(data.examples("train"), args.questions, args.candidates, rng)
+    items = data.examples("train")
+    if args.foreign:
+        from index.embedders import CachedEmbedder, e5_small_int8
+
+        items = data.with_foreign(items, CachedEmbedder(e5_small_int8(), args.cache), args.foreign)
+    chosen = sample_items(items, args.questions, args.candidates, rng, args.foreign)
     feats = answerer_features(chosen, args.cache) if args.answerer_weight else [np.zeros(len(c)) for _, c, _ in chosen]
     train = [(it.question, cands, pos, torch.tensor(x, dtype=torch.float32)) for (it, cands, pos), x in zip(chosen, feats)]
     more = int(len(train) * (args.epochs - 1))
