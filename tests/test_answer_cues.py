@@ -118,3 +118,26 @@ def test_retrieve_puts_first_the_passage_whose_sentence_answers(seeds_index):
     assert len(top) == 1 and "Nitin Desai" in top[0].text
     fused = seeds_index.collection.search("Who chaired the Working Group on Internet Governance?", "en", 5)[1]
     assert "Nitin Desai" not in fused[0].text  # what the rerank changed
+
+
+@pytest.mark.parametrize("limit", [250, 450])
+def test_a_second_quote_only_within_the_answers_length(seeds_index, limit):
+    from dataclasses import replace
+
+    from qa.answerers.extractive import DEFAULT, ExtractiveAnswerer
+
+    before = seeds_index.answerer
+    question = "What will the ITU organise on 26-27 February?"
+    try:
+        seeds_index.answerer = ExtractiveAnswerer(seeds_index.collection, before.threshold, replace(DEFAULT, second_within=1.0))
+        free = seeds_index.ask(question)
+        seeds_index.answerer = ExtractiveAnswerer(seeds_index.collection, before.threshold,
+                                                  replace(DEFAULT, second_within=1.0, answer_chars=limit))
+        held = seeds_index.ask(question)
+    finally:
+        seeds_index.answerer = before
+    assert len(free.citations) == 2 and sum(len(c.quote) for c in free.citations) > limit
+    assert held.citations[0].quote == free.citations[0].quote  # the first quote is as it was
+    if len(held.citations) == 2:
+        assert sum(len(c.quote) for c in held.citations) <= limit
+    assert len(held.citations) == (2 if limit == 450 else 1), [c.quote for c in held.citations]

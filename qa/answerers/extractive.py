@@ -36,6 +36,7 @@ class ExtractiveSettings:
     unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
     second_within: float = 0.03  # a second sentence is quoted if its score is this close to the best
+    answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
     min_sentence_chars: int = 25
     min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
@@ -358,7 +359,8 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
             quoted = [r for r in ranked if r.passage.source == first.source and chosen[0].start <= r.start and r.end <= chosen[0].end]
             if s.passage.id == first.twin or s.passage.twin == first.id or any(_translates(s, r, similarity) for r in quoted):
                 continue  # a translation of what the first quote says adds nothing
-            s = window(s, cfg)
+            room = cfg.answer_chars - len(chosen[0].text) if cfg.answer_chars else None
+            s = window(s, cfg if room is None or room >= cfg.window_chars else replace(cfg, window_chars=room))
             if s.passage.source == first.source and s.start < chosen[0].end and chosen[0].start < s.end:
                 lo, hi = min(s.start, chosen[0].start), max(s.end, chosen[0].end)
                 if s.start < chosen[0].start and hi - lo <= cfg.window_chars and "\n\n" not in s.source[lo:hi]:
@@ -366,6 +368,8 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
                     # subject in one sentence, its answer in the one before)
                     chosen[0] = replace(chosen[0], start=lo, end=hi, text=s.source[lo:hi])
                 continue  # inside the first quote's window
+            if room is not None and len(s.text) > room:
+                continue  # no room for it in the answer's length
             chosen.append(s)
             break
     pieces, cites = [], []

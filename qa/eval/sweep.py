@@ -47,6 +47,14 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader at 3 x its trained weight", replace(E, reader_weight=3.0), F),
     ("the reader at 2 x its trained weight, reading the best 20", replace(E, reader_weight=2.0, reader_depth=20), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
+    ("a second quote within 0.06 of the best, no length limit", replace(E, second_within=0.06), F),
+    ("a second quote within 0.10 of the best, no length limit", replace(E, second_within=0.10), F),
+    ("one next sentence, a second quote within 0.10 of the best, no length limit",
+     replace(E, window_next=1, second_within=0.10), F),
+    ("a second quote within 0.06 of the best, both in 450 characters", replace(E, second_within=0.06, answer_chars=450), F),
+    ("a second quote within 0.10 of the best, both in 450 characters", replace(E, second_within=0.10, answer_chars=450), F),
+    ("a second quote within 0.10 of the best, both in 400 characters", replace(E, second_within=0.10, answer_chars=400), F),
+    ("a second quote within 0.15 of the best, both in 450 characters", replace(E, second_within=0.15, answer_chars=450), F),
     ("best sentence alone (no windows)",
      replace(E, window_next=0, window_prev=False, window_lead=False, min_fact_chars=10**6), F),
     ("one next sentence, 400 characters", replace(E, window_next=1, window_chars=400), F),
@@ -118,14 +126,14 @@ def main(argv=None) -> None:
     if unknown := [s for s in sets if s not in SETS] or ([] if "seeds" in sets else ["(seeds is needed)"]):
         p.error(f"unknown sets: {', '.join(unknown)}; choose among {', '.join(SETS)}")
     indexes = {name: build(name, workdir) for name in sets}
-    print("| variant | " + " | ".join(f"{n} R@1 / acc" for n in sets) + " | seeds answered / abstained | mean quote chars (seeds) |")
-    print("|---|" + "---|" * (len(sets) + 2))
+    print("| variant | " + " | ".join(f"{n} R@1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
+    print("|---|" + "---|" * (len(sets) + 1))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if a.only in v[0]]:
         rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in HELD_OUT_BY_DEFAULT else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
-        print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f}" for r in rows.values())
-              + f" | {s['answered']:.3f} / {s['abstained']:.3f} | {s['quoted']:.0f} |", flush=True)
+        print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f} / {r['quoted']:.0f}" for r in rows.values())
+              + f" | {s['answered']:.3f} / {s['abstained']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""Train the reader: ``python -m qa.reader.train`` writes qa/reader/reader.npz (0.7 MB).
+"""Train the reader: ``python -m qa.reader.train`` writes qa/reader/reader.npz (0.9 MB).
 
 Every train-split question (``data.examples("train")``: 2,928 PIAF, 3,578 SQuAD, 134 Paris Call), each
 with its positive sentence and up to ``candidates - 1`` negatives (its paragraph's other sentences
-first, then hard negatives from the article's other paragraphs), two epochs: 3,320 steps of 4
-questions x 8 candidates, about 50 minutes on the 2 cores (0.8 s a step when nothing else runs).
+first, then hard negatives from the article's other paragraphs; ``--foreign K``: K of them the closest
+sentences of other articles), two epochs: 3,320 steps of 4 questions x 8 candidates, 39-52 minutes on
+the 2 cores (0.7-0.8 s a step when nothing else runs).
 
 The reader is trained as a correction to the extractive answerer's sentence score: the loss is the
 softmax cross-entropy over each question's candidates of ``reader logit + w x answerer score`` (w
@@ -28,13 +29,13 @@ from .encoder import Encoder, batch
 from .model import ARTEFACT, pair_ids
 
 
-def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random, foreign: int = 2) -> list[tuple[str, list[str], int]]:
+def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random, foreign: int = 0) -> list[tuple[str, list[str], int]]:
     """(question, candidates, index of the positive): n of the PIAF/SQuAD items (0: all), all Paris Call ones."""
     return [(it.question, cands, pos) for it, cands, pos in sample_items(items, n, candidates, rng, foreign)]
 
 
 def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random,
-                 foreign: int = 2) -> list[tuple[data.Item, list[str], int]]:
+                 foreign: int = 0) -> list[tuple[data.Item, list[str], int]]:
     """Each chosen item's positive among ``candidates - 1`` negatives: ``foreign`` of them from other
     articles (``Item.foreign``), the rest its paragraph's other sentences, then its article's."""
     paris = [i for i in items if i.source.startswith("paris")]
@@ -79,8 +80,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=int, default=0, help="PIAF + SQuAD questions sampled, 0: all (Paris Call: all)")
     ap.add_argument("--candidates", type=int, default=8, help="sentences per question (1 positive)")
-    ap.add_argument("--foreign", type=int, default=2,
-                    help="of the negatives, sentences of other articles that match the question (what retrieval brings)")
+    ap.add_argument("--foreign", type=int, default=0,
+                    help="of the negatives, sentences of other articles closest to the question (what retrieval brings; "
+                         "2 was measured worse: eval/reader-foreign.txt)")
     ap.add_argument("--answerer-weight", type=float, default=20.0,
                     help="start of the learned weight of the answerer's score added to the reader's logit (0: reader alone)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "bilingual-qa" / "reader-train-vectors.sqlite",
