@@ -35,7 +35,7 @@ class ExtractiveSettings:
     lexical_weight: float = 0.20  # weight of the question-term overlap beside the cosine similarity
     unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
-    second_within: float = 0.03  # a second sentence is quoted if its score is this close to the best
+    second_within: float = 0.06  # a second sentence is quoted if its score is this close to the best (sweep: 0.03 -> 0.06)
     answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
     min_sentence_chars: int = 25
     min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
