@@ -53,6 +53,11 @@ class Item:
     foreign: tuple[str, ...] = ()  # negatives from other articles, closest first (with_foreign)
 
 
+def holds_answer(answers, sentence: str) -> bool:
+    """Does the sentence contain one of the (non-blank) gold answers, case aside?"""
+    return any(clean(a).lower() in sentence.lower() for a in answers if a.strip())
+
+
 def with_foreign(items: list[Item], embedder, k: int = 3) -> list[Item]:
     """The items with ``foreign`` filled: for each PIAF/SQuAD question, the k sentences of *other*
     articles of its set and split closest to it by e5 cosine (``embedder``, query/passage prefixes)
@@ -85,7 +90,7 @@ def with_foreign(items: list[Item], embedder, k: int = 3) -> list[Item]:
             if len(far) == k:
                 break
             t = text[i]
-            if t not in far and not any(a.strip() and a.lower() in t.lower() for a in it.answers):
+            if t not in far and not holds_answer(it.answers, t):
                 far.append(t)
         out.append(replace(it, foreign=tuple(far)))
     return out

@@ -24,14 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from index.embedders import CachedEmbedder, e5_small_int8
+
 from . import data, weights
 from .encoder import Encoder, batch
 from .model import ARTEFACT, pair_ids
-
-
-def sample(items: list[data.Item], n: int, candidates: int, rng: random.Random, foreign: int = 0) -> list[tuple[str, list[str], int]]:
-    """(question, candidates, index of the positive): n of the PIAF/SQuAD items (0: all), all Paris Call ones."""
-    return [(it.question, cands, pos) for it, cands, pos in sample_items(items, n, candidates, rng, foreign)]
 
 
 def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random,
@@ -56,12 +53,9 @@ def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Ra
     return out
 
 
-def answerer_features(chosen, cache: Path) -> list[np.ndarray]:
-    """The extractive answerer's score of every candidate (e5-small-int8 vectors, cached in ``cache``):
-    the reader is trained as a correction to it (the loss sees reader logit + weight x this score)."""
-    from index.embedders import CachedEmbedder, e5_small_int8
-
-    embedder = CachedEmbedder(e5_small_int8(), cache)
+def answerer_features(chosen, embedder) -> list[np.ndarray]:
+    """The extractive answerer's score of every candidate (``embedder``: e5-small-int8, cached): the
+    reader is trained as a correction to it (the loss sees reader logit + weight x this score)."""
     qvecs = embedder.embed([it.question for it, _, _ in chosen], "query")
     embedder.embed(list(dict.fromkeys(s for _, cands, _ in chosen for s in cands)), "passage")  # batched, once
     return [data.answerer_scores(it, cands, q, embedder) for (it, cands, _), q in zip(chosen, qvecs)]
@@ -102,13 +96,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     t0 = time.time()
+    embedder = CachedEmbedder(e5_small_int8(), args.cache)
     items = data.examples("train")
     if args.foreign:
-        from index.embedders import CachedEmbedder, e5_small_int8
-
-        items = data.with_foreign(items, CachedEmbedder(e5_small_int8(), args.cache), args.foreign)
+        items = data.with_foreign(items, embedder, args.foreign)
     chosen = sample_items(items, args.questions, args.candidates, rng, args.foreign)
-    feats = answerer_features(chosen, args.cache) if args.answerer_weight else [np.zeros(len(c)) for _, c, _ in chosen]
+    feats = answerer_features(chosen, embedder) if args.answerer_weight else [np.zeros(len(c)) for _, c, _ in chosen]
     train = [(it.question, cands, pos, torch.tensor(x, dtype=torch.float32)) for (it, cands, pos), x in zip(chosen, feats)]
     more = int(len(train) * (args.epochs - 1))
     train += [train[i] for i in rng.sample(range(len(train)), more)] if more > 0 else []
