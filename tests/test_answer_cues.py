@@ -141,3 +141,9 @@ def test_a_second_quote_only_within_the_answers_length(seeds_index, limit):
     if len(held.citations) == 2:
         assert sum(len(c.quote) for c in held.citations) <= limit
     assert len(held.citations) == (2 if limit == 450 else 1), [c.quote for c in held.citations]
+
+
+def test_a_documents_title_is_never_the_second_quote(seeds_index):
+    ans = seeds_index.ask("Who chaired the Working Group on Internet Governance?")
+    assert ans.answered and "Nitin Desai" in ans.citations[0].quote
+    assert not any(c.quote.isupper() for c in ans.citations[1:]), [c.quote for c in ans.citations]

@@ -354,6 +354,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     chosen = [window(ranked[0], cfg)]
     for s in ranked[1:]:
         if (s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text)
+                and not is_title(s.text)  # a document's title beside the answer says nothing more
                 and s.passage.lang in (chosen[0].passage.lang, qlang)):  # beside an answer in the question's language, no other language
             first = chosen[0].passage
             quoted = [r for r in ranked if r.passage.source == first.source and chosen[0].start <= r.start and r.end <= chosen[0].end]
