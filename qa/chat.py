@@ -194,7 +194,7 @@ def handlers(build: Build) -> SimpleNamespace:
     def open_document(turns, lang, evt: gr.EventData):
         """The whole document of citation n of answer `turn` (sent by the page's card), at the quote;
         looked up in this session's turns: no path comes from the browser."""
-        from .types import Citation, Passage
+        from .types import Citation
 
         data = getattr(evt, "_data", None) or {}
         try:
@@ -203,9 +203,7 @@ def handlers(build: Build) -> SimpleNamespace:
             c = next(c for c in (answer or {}).get("citations", []) if c["n"] == n)
         except (IndexError, KeyError, TypeError, ValueError, StopIteration):
             return gr.update(), gr.update()
-        passage = Passage(**{**c["passage"], "lines": tuple(c["passage"]["lines"])})
-        cite = Citation(c["n"], c["quote"], passage, c["start"], c["end"])
-        return gr.update(visible=True), document_html(cite)
+        return gr.update(visible=True), document_html(Citation.from_dict(c))
 
     return SimpleNamespace(open_document=open_document, respond=respond, mode_choice=mode_choice, listing=listing, resume=resume, resume_visit=resume_visit, fresh=fresh, rename=rename, ask_forget=ask_forget, forget=forget, rate=rate, export=export)
 

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .types import Citation
+
 TITLE_CHARS = 60  # a conversation is titled by its first question, cut to this
 
 SCHEMA = """
@@ -111,10 +113,9 @@ class Conversations:
                 p = cite["passage"]
                 name = Path(p["source"]).name
                 title = p.get("title") or name
-                where = p.get("where") or f"lines {p['lines'][0]}–{p['lines'][1]}"
                 quote = " ".join(cite["quote"].split())
                 out.append(f"[{cite['n']}] {title}" + (f" ({name})" if title != name else "")
-                           + f", {p['lang'].upper()}, {where}:")
+                           + f", {p['lang'].upper()}, {Citation.from_dict(cite).location}:")
                 out += [f"> {quote}", ""]
         return "\n".join(out).rstrip() + "\n"
 

@@ -61,7 +61,7 @@ def citation_html(c: Citation, open_: bool = False, sources: Sources | None = No
         body += (f'<button type="button" class="qa-open" data-n="{c.n}"><span lang="en">Open the whole document</span>'
                  '<span lang="fr">Ouvrir le document entier</span></button>')
     return (f'<details class="qa-cite" id="cite-{key}{c.n}"{" open" if open_ else ""}><summary>[{c.n}] {_named(p)} '
-            f'<span class="qa-meta">· {p.lang.upper()} · {_place(p)}</span><br>'
+            f'<span class="qa-meta">· {p.lang.upper()} · {_place(c.location)}</span><br>'
             f'<span class="qa-meta">“{quote}”</span></summary><div class="qa-context">{body}</div></details>')
 
 
@@ -77,10 +77,9 @@ def _flow(text: str) -> str:
 _LINES = re.compile(r"\blines? (?=\d)")
 
 
-def _place(p: Passage) -> str:
-    """Where the passage is, in the page's language: "lines 4–9" / "lignes 4–9" (both written, CSS
-    shows the one of <html lang>); "p. 3" and a heading path are the same in both."""
-    en = p.location
+def _place(en: str) -> str:
+    """A place (a passage's or a quote's), in the page's language: "lines 4–9" / "lignes 4–9" (both
+    written, CSS shows the one of <html lang>); "p. 3" and a heading path are the same in both."""
     fr = _LINES.sub(lambda m: "lignes " if m.group(0).startswith("lines") else "ligne ", en)
     if fr == en:
         return html.escape(en)
@@ -108,7 +107,7 @@ def document_html(c: Citation, sources: Sources | None = None, limit: int = 200_
     (``#qa-doc-quote``); its title, file, language and place above it."""
     p = c.passage
     text = (sources or Sources()).text(p.source)
-    head = f'<div class="qa-cite"><b>{_named(p)}</b> <span class="qa-meta">· {p.lang.upper()} · {_place(p)}</span>'
+    head = f'<div class="qa-cite"><b>{_named(p)}</b> <span class="qa-meta">· {p.lang.upper()} · {_place(c.location)}</span>'
     if text is None or text[c.start : c.end] != c.quote:
         return head + f'<div class="qa-context qa-doc">{html.escape(p.text)}</div></div>'  # the file moved or changed
     a, b = max(0, c.start - limit // 2), min(len(text), c.end + limit // 2)
@@ -131,7 +130,7 @@ def file_html(title: str, name: str, langs: str, text: str | None, limit: int = 
 
 def passage_html(p: Passage) -> str:
     return (f'<details class="qa-cite"><summary>{_named(p)} <span class="qa-meta">· {p.lang.upper()} · '
-            f'{_place(p)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
+            f'{_place(p.location)}</span></summary><div class="qa-context">{html.escape(p.text)}</div></details>')
 
 
 def answer_html(a: Answer, with_answer: bool = True, sources: Sources | None = None, key: str = "") -> str:

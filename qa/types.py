@@ -21,9 +21,26 @@ class Citation:
     start: int = 0  # offsets of the quote in the source file
     end: int = 0
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Citation":
+        """A citation stored as JSON (dataclasses.asdict): a conversation's, the page's."""
+        passage = Passage(**{**d["passage"], "lines": tuple(d["passage"]["lines"])})
+        return cls(d["n"], d["quote"], passage, d["start"], d["end"])
+
+    @property
+    def location(self) -> str:
+        """Where the quote is: in a text file its own lines ("lines 32–33"), else its passage's place
+        (a page, a heading path), which holds it."""
+        p = self.passage
+        if p.where and not p.where.startswith("line") or not p.start <= self.start <= self.end <= p.end:
+            return p.location
+        first = p.lines[0] + p.text.count("\n", 0, self.start - p.start)
+        last = first + self.quote.count("\n", 0, max(0, len(self.quote) - 1))
+        return f"line {first}" if first == last else f"lines {first}–{last}"
+
     def __str__(self) -> str:
         p = self.passage
-        return f"[{self.n}] {p.name} ({p.lang}, {p.location}): “{' '.join(self.quote.split())}”"
+        return f"[{self.n}] {p.name} ({p.lang}, {self.location}): “{' '.join(self.quote.split())}”"
 
 
 @dataclass(frozen=True)

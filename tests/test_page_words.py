@@ -2,7 +2,7 @@
 is in its file, the line saying who wrote an answer. Fast: no index, no browser."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -33,13 +33,28 @@ def test_the_upload_report_is_in_the_pages_language(lang, summary, added):
     assert lines[2] == "- ⚠️ b.exe unsupported file type (.exe)"  # the indexer's reason, as it is
 
 
-@pytest.mark.parametrize("where, en, fr", [
-    ("", "lines 3–4", "lignes 3–4"), ("line 7", "line 7", "ligne 7"), ("lines 12–18", "lines 12–18", "lignes 12–18"),
+@pytest.mark.parametrize("where, lines, en, fr", [
+    ("", (3, 4), "lines 3–4", "lignes 3–4"), ("line 7", (7, 7), "line 7", "ligne 7"),
+    ("lines 12–18", (12, 18), "lines 12–18", "lignes 12–18"),
 ])
-def test_the_place_of_a_quote_is_written_in_both_languages_for_the_page_to_choose(where, en, fr):
-    p = Passage("Nitin Desai présidera.", "/nowhere/x.txt", "fr", 1.0, 0, 22, (3, 4), where=where)
-    card = citation_html(Citation(1, "Nitin Desai", p, 0, 11))
+def test_the_place_of_a_quote_is_written_in_both_languages_for_the_page_to_choose(where, lines, en, fr):
+    text = "\n".join(["Nitin Desai présidera."] * (lines[1] - lines[0] + 1))
+    p = Passage(text, "/nowhere/x.txt", "fr", 1.0, 0, len(text), lines, where=where)
+    card = citation_html(Citation(1, text, p, 0, len(text)))
     assert f'<span class="qa-bi"><span lang="en">{en}</span><span lang="fr">{fr}</span></span>' in card
+
+
+def test_two_quotes_of_one_passage_each_say_their_own_lines():
+    text = "Le Groupe de travail\nsera présidé par M. Nitin Desai.\n\nJe suis très heureux\nde vous transmettre."
+    p = Passage(text, "/nowhere/x.txt", "fr", 1.0, 100, 100 + len(text), (30, 34), where="lines 30–34")
+    first = Citation(1, text[:53], p, 100, 153)
+    second = Citation(2, text[55:], p, 155, 100 + len(text))
+    assert (first.location, second.location) == ("lines 30–31", "lines 33–34")
+    assert str(second).startswith("[2] x.txt (fr, lines 33–34)")
+    assert "lines 33–34" in citation_html(second) and "lines 30–34" not in citation_html(second)
+    assert Citation.from_dict(asdict(second)) == second  # as a conversation stores it
+    heading = replace(p, where="Article 3 › Paragraph 2")  # a heading path is the passage's place, whatever its line
+    assert Citation(2, text[55:], heading, 155, 100 + len(text)).location == "Article 3 › Paragraph 2"
 
 
 def test_a_page_or_a_heading_is_the_same_in_both_languages():

@@ -179,3 +179,24 @@ def test_QA_READER_names_another_artefact(monkeypatch, tmp_path, capsys):
     assert ex.load_reader() is None  # not there: said, and answers go on without it
     err = capsys.readouterr().err
     assert "reader weights not found" in err and "mine.npz" in err
+
+
+def test_a_reader_in_context_reads_each_sentence_where_it_is():
+    """context_ids: the question once per sequence, then the passage's sentences in order, each at the
+    tokens it has alone; a passage too long for one sequence goes on in the next, none is lost."""
+    from qa.reader import weights
+    from qa.reader.model import context_ids
+
+    tok, f = weights.tokenizer(), weights.e5file()
+    question, answer, others = CASES[2]
+    groups = [[answer, *others], ["Une autre phrase, d'un autre passage."]]
+    seqs, where = context_ids(tok, f, question, groups, max_tokens=64)
+    own = [tok.content_ids([s])[0] for g in groups for s in g]
+    spots = [spot for w in where for spot in w]
+    assert [len(w) for w in where] == [4, 1] and len(spots) == len(own)
+    q = tok.content_ids([f"query: {question}"])[0]
+    for (r, a, b), ids in zip(spots, own):
+        assert seqs[r][a:b] == ids  # the sentence's own tokens, after the question and "passage:"
+        assert seqs[r][: len(q) + 2] == [f.bos, *q, f.eos] and seqs[r][-1] == f.eos
+    assert all(len(s) <= 64 for s in seqs) and len(seqs) > 2  # 64 tokens hold one or two of these sentences
+    assert len({r for r, _, _ in where[1]} & {r for r, _, _ in where[0]}) == 0  # a group starts its own sequence

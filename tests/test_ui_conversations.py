@@ -32,7 +32,7 @@ def test_the_store_keeps_renames_deletes_and_exports(tmp_path, seeds_index):
     md = store.markdown(cid)
     c = ans.citations[0]
     assert md.startswith("# Le groupe de travail\n") and f"## {FORMED_FR}" in md and ans.text in md
-    assert f"[1] {c.passage.title} ({SEED_004}), FR, {c.passage.location}:" in md
+    assert f"[1] {c.passage.title} ({SEED_004}), FR, {c.location}:" in md
     assert f"> {' '.join(c.quote.split())}" in md and "Nitin Desai" in md
     assert store.delete(cid) and store.list() == [] and store.get(cid) is None
 

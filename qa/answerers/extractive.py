@@ -208,19 +208,32 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
 
 
 def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0) -> list[Sentence]:
-    """The first `depth` sentences re-scored by the reader, which read each with the question: their
+    """The first `depth` sentences re-scored by the reader, which reads them with the question: their
     score + `weight` x the reader's logit / the weight it was trained beside this score with (so the
-    scale stays the answerer's), the rest after them. Unchanged when the reader cannot run here (said once)."""
+    scale stays the answerer's), the rest after them. A reader in context reads the candidates of each
+    passage those sentences are in together, in the file's order, and re-scores them all. Unchanged
+    when the reader cannot run here (said once)."""
     if depth < 2 or len(ranked) < 2 or weight <= 0:
         return ranked
     reader = load_reader()
     if reader is None:
         return ranked
     head = ranked[:depth]
-    logits = reader.score(question, [clean(s.text) for s in head])
-    added = [weight * float(x) / reader.answerer_weight for x in logits]
-    head = [replace(s, score=s.score + a, read=a) for s, a in zip(head, added)]
-    return sorted(head, key=lambda s: -s.score) + ranked[depth:]
+    if reader.context:  # a letter's date or signature line is read alone: it is not in the passage
+        key = lambda s: (s.passage.source, s.passage.start, s.part)  # noqa: E731
+        wanted = {key(s) for s in head}
+        groups: dict = {}
+        for s in ranked:
+            if key(s) in wanted:
+                groups.setdefault(key(s), []).append(s)
+        parts = [sorted(g, key=lambda s: s.start) for g in groups.values()]
+    else:
+        parts = [head]
+    logits = reader.score_groups(question, [[clean(s.text) for s in g] for g in parts])
+    read_ = [replace(s, score=s.score + a, read=a) for g, xs in zip(parts, logits) for s, a in
+             zip(g, (weight * float(x) / reader.answerer_weight for x in xs))]
+    done = {id(s) for g in parts for s in g}
+    return sorted(read_, key=lambda s: -s.score) + [s for s in ranked if id(s) not in done]
 
 
 _READER: list = []

@@ -6,6 +6,7 @@ splits of PIAF, SQuAD and their long-document variants (never their test splits:
 
     python -m qa.eval.sweep               # the table of README "Choosing the settings" (answers part)
     python -m qa.eval.sweep --piaf 1000   # larger PIAF and SQuAD slices (default 500)
+    python -m qa.eval.sweep --split test --only "0.03"   # a chosen change's before/after, held out
 
 The indexes are built by `qa eval`'s own code into its work folder, with its shared embedding cache, so a
 second run embeds nothing. A variant is a pair of settings objects, given to the index for its run.
@@ -87,8 +88,8 @@ def configured(idx, extractive: ExtractiveSettings, fusion: RetrievalSettings):
     return idx
 
 
-def build(name: str, workdir: Path):
-    es = load_set(name, workdir, split="train" if name in HELD_OUT_BY_DEFAULT else None)  # tune on train
+def build(name: str, workdir: Path, split: str = "train"):
+    es = load_set(name, workdir, split=split if name in HELD_OUT_BY_DEFAULT else None)  # tune on train
     s = Settings.from_env()
     home = workdir / f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}-sweep"
     return es, _index(es, s, home, workdir / "cache", False, {})
@@ -120,12 +121,14 @@ def main(argv=None) -> None:
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)} (default: all)")
     p.add_argument("--only", default="", help="only the variants whose label contains this")
+    p.add_argument("--split", choices=("train", "test"), default="train",
+                   help="test: a before/after of a change already chosen, on the held-out splits (never to choose by)")
     a = p.parse_args(argv)
     workdir = a.workdir or default_workdir()
     sets = [s for s in a.sets.split(",") if s]
     if unknown := [s for s in sets if s not in SETS] or ([] if "seeds" in sets else ["(seeds is needed)"]):
         p.error(f"unknown sets: {', '.join(unknown)}; choose among {', '.join(SETS)}")
-    indexes = {name: build(name, workdir) for name in sets}
+    indexes = {name: build(name, workdir, a.split) for name in sets}
     print("| variant | " + " | ".join(f"{n} R@1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
     print("|---|" + "---|" * (len(sets) + 1))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if a.only in v[0]]:

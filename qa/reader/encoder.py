@@ -61,8 +61,9 @@ class Encoder(nn.Module):
     def _ln(self, x, name):
         return F.layer_norm(x, x.shape[-1:], self.norms[f"{name}_w".replace(".", "_")], self.norms[f"{name}_b".replace(".", "_")], self.eps)
 
-    def forward(self, embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """(B, S, H) word embeddings, (B, S) 0/1 mask -> (B, H) mean of the last layer over the mask."""
+    def forward(self, embeds: torch.Tensor, mask: torch.Tensor, pool: bool = True) -> torch.Tensor:
+        """(B, S, H) word embeddings, (B, S) 0/1 mask -> (B, H) mean of the last layer over the mask
+        (``pool=False``: the last layer itself, (B, S, H))."""
         B, S, H = embeds.shape
         keep = mask.bool()[:, None, None, :]
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.frozen == 0):
@@ -71,6 +72,8 @@ class Encoder(nn.Module):
                 x = self._layer(i, x, keep)
         for i in range(self.frozen, self.layers):
             x = self._layer(i, x, keep)
+        if not pool:
+            return x
         m = mask[..., None].to(x.dtype)
         return (x * m).sum(1) / m.sum(1)
 

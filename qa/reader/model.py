@@ -33,7 +33,34 @@ def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128,
     room = max_tokens - len(q) - 3
     return [[f.bos, *q, f.eos, *s[:room], f.eos] for s in tok.content_ids([f"passage: {clean(s)}" for s in sentences])]
 
-GRAPH_VERSION = 1  # bump when _graph changes, so cached graphs are rebuilt
+
+def context_ids(tok, f, question: str, groups: list[list[str]], max_tokens: int = 256,
+                max_query: int = 48) -> tuple[list[list[int]], list[list[tuple[int, int, int]]]]:
+    """The question with each group's sentences read in order, in as few sequences of at most
+    ``max_tokens`` as hold them (``<s> query: {question} </s> passage: {s1} {s2} ... </s>``; a sentence
+    longer than the room is cut). Returns the sequences and, for sentence j of group g,
+    ``where[g][j] = (sequence, first token, end token)``: its logit is the mean of those tokens'."""
+    q = tok.content_ids([f"query: {clean(question)}"])[0][:max_query]
+    head = [f.bos, *q, f.eos, *tok.content_ids(["passage:"])[0]]
+    room = max(1, max_tokens - len(head) - 1)
+    seqs, where = [], []
+    for group in groups:
+        cur, spots = None, []
+        for ids in tok.content_ids([clean(s) for s in group]):
+            ids = ids[:room] or [f.unk]
+            if cur is None or len(cur) + len(ids) > len(head) + room:
+                if cur is not None:
+                    seqs.append(cur + [f.eos])
+                cur = list(head)
+            spots.append((len(seqs), len(cur), len(cur) + len(ids)))
+            cur += ids
+        if cur is not None:
+            seqs.append(cur + [f.eos])
+        where.append(spots)
+    return seqs, where
+
+
+GRAPH_VERSION = 2  # bump when _graph changes, so cached graphs are rebuilt
 
 
 def _graph(w: dict[str, np.ndarray], meta: dict, heads: int, eps: float, int8: bool = True) -> bytes:
@@ -82,16 +109,21 @@ def _graph(w: dict[str, np.ndarray], meta: dict, heads: int, eps: float, int8: b
         x = norm(linear(ctx, w[f"{l}.ao.w"], w[f"{l}.ao.b"], f"{l}.ao"), x, f"{l}.aln")
         mid = node("Gelu", [linear(x, w[f"{l}.fi.w"], w[f"{l}.fi.b"], f"{l}.fi")], domain="com.microsoft")
         x = norm(linear(mid, w[f"{l}.fo.w"], w[f"{l}.fo.b"], f"{l}.fo"), x, f"{l}.oln")
-    m = node("Unsqueeze", [node("Cast", ["mask"], to=TensorProto.FLOAT), const("minus1", np.array([-1]))])
-    pooled = node("Div", [node("ReduceSum", [node("Mul", [x, m]), "one"], keepdims=0), node("ReduceSum", [m, "one"], keepdims=0)])
-    logit = node("Add", [node("MatMul", [pooled, const("head.w", meta["head.w"].reshape(H, 1))]),
-                         const("head.b", np.array([meta["head.b"]], np.float32))])
-    node("Squeeze", [logit, const("last", np.array([1]))], ["score"])
+    head = [const("head.w", meta["head.w"].reshape(H, 1)), const("head.b", np.array([meta["head.b"]], np.float32))]
+    if meta.get("context"):  # a logit per token (B, S): a sentence's is the mean over its tokens (score_groups)
+        logit = node("Add", [node("MatMul", [x, head[0]]), head[1]])
+        node("Squeeze", [logit, const("last", np.array([2]))], ["score"])
+        out = ["batch", "seq"]
+    else:  # one logit per sequence (B,): the head on the mean of its tokens
+        m = node("Unsqueeze", [node("Cast", ["mask"], to=TensorProto.FLOAT), const("minus1", np.array([-1]))])
+        pooled = node("Div", [node("ReduceSum", [node("Mul", [x, m]), "one"], keepdims=0), node("ReduceSum", [m, "one"], keepdims=0)])
+        node("Squeeze", [node("Add", [node("MatMul", [pooled, head[0]]), head[1]]), const("last", np.array([1]))], ["score"])
+        out = ["batch"]
     graph = helper.make_graph(
         nodes, "reader",
         [helper.make_tensor_value_info("embeds", TensorProto.FLOAT, ["batch", "seq", H]),
          helper.make_tensor_value_info("mask", TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch"])], inits)
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, out)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
                               producer_name="bilingual-qa reader")
     model.ir_version = 8
@@ -145,6 +177,7 @@ class Reader:
                 f = weights.e5file()
                 delta = dict(np.load(self.artefact))
                 self._meta = {k: int(delta[k]) for k in ("max_tokens", "max_query_tokens")}
+                self.context = bool(int(delta.get("context", 0)))
                 self.answerer_weight = float(delta.get("answerer_weight", 0.0))
                 st = f.path.stat()
                 key = hashlib.sha256(self.artefact.read_bytes() + f"{f.path.name}:{st.st_size}:{GRAPH_VERSION}".encode()).hexdigest()[:12]
@@ -164,16 +197,38 @@ class Reader:
         return self
 
     answerer_weight = 0.0  # trained beside the reader: its logit + this x the answerer's score ranks candidates
+    context = False  # True: it reads a passage's sentences together (context_ids), else each sentence alone
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
-        """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better."""
-        if not isinstance(sentences, (list, tuple)):
-            raise TypeError(f"sentences must be a list of str, not {type(sentences).__name__}")
-        if not sentences:
-            return np.zeros(0, np.float32)
+        """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better.
+        A reader in context reads them as one passage, in this order."""
+        return self.score_groups(question, [sentences])[0]
+
+    def score_groups(self, question: str, groups: list[list[str]]) -> list[np.ndarray]:
+        """One logit per sentence of each group (a passage's sentences, in order), in one run. A reader
+        in context reads each group's sentences together; the other reads every sentence alone."""
+        for g in groups:
+            if not isinstance(g, (list, tuple)):
+                raise TypeError(f"sentences must be a list of str, not {type(g).__name__}")
+        if not any(groups):
+            return [np.zeros(len(g), np.float32) for g in groups]
         self.load()
-        ids = pair_ids(self._tok, self._f, question, list(sentences), self._meta["max_tokens"], self._meta["max_query_tokens"])
-        out = np.empty(len(ids), np.float32)
+        mt, mq = self._meta["max_tokens"], self._meta["max_query_tokens"]
+        if self.context:
+            ids, where = context_ids(self._tok, self._f, question, [list(g) for g in groups], mt, mq)
+        else:
+            ids = pair_ids(self._tok, self._f, question, [s for g in groups for s in g], mt, mq)
+        rows_out = self._run(ids)
+        if not self.context:
+            flat = np.array([r[0] for r in rows_out], np.float32)
+            ends = np.cumsum([len(g) for g in groups])[:-1]
+            return list(np.split(flat, ends))
+        return [np.array([rows_out[q][a:b].mean() for q, a, b in spots], np.float32) for spots in where]
+
+    def _run(self, ids: list[list[int]]) -> list[np.ndarray]:
+        """The graph's output for each token-id sequence, batched by length (per token for a reader in
+        context, one value otherwise)."""
+        out: list = [None] * len(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for group in _groups([len(ids[i]) for i in order]):
             rows = [order[i] for i in group]
@@ -182,7 +237,9 @@ class Reader:
             mask = np.zeros((len(rows), longest), np.int64)
             for j, r in enumerate(rows):
                 tok[j, : len(ids[r])], mask[j, : len(ids[r])] = ids[r], 1
-            out[rows] = self._session.run(None, {"embeds": weights.embed(tok), "mask": mask})[0]
+            got = self._session.run(None, {"embeds": weights.embed(tok), "mask": mask})[0]
+            for j, r in enumerate(rows):
+                out[r] = np.atleast_1d(got[j])[: len(ids[r])]
         return out
 
 

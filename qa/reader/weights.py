@@ -72,7 +72,8 @@ def merged(delta: dict[str, np.ndarray], path: str | None = None) -> tuple[dict[
         elif name.endswith(".d"):  # a moved bias or LayerNorm parameter
             w[name[:-2]] += value.astype(np.float32)
     meta = {"layers": layers, "head.w": delta["head.w"].astype(np.float32), "head.b": float(delta["head.b"]),
-            "max_tokens": int(delta["max_tokens"]), "max_query_tokens": int(delta["max_query_tokens"])}
+            "max_tokens": int(delta["max_tokens"]), "max_query_tokens": int(delta["max_query_tokens"]),
+            "context": int(delta.get("context", 0))}
     return w, meta
 
 
