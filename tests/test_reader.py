@@ -123,6 +123,44 @@ def test_the_answerer_reads_its_best_sentences(reader):
     assert read(question, ranked, depth=0) == ranked
 
 
+@pytest.fixture(scope="module")
+def in_context(tmp_path_factory):
+    from qa.reader.model import IN_CONTEXT
+
+    return Reader(IN_CONTEXT, cache_dir=tmp_path_factory.mktemp("reader-models")).load()
+
+
+@pytest.mark.parametrize("question,answer,others", CASES, ids=[c[0][:30] for c in CASES])
+def test_the_reader_in_context_finds_the_sentence_that_answers(in_context, question, answer, others):
+    """It reads the sentences as one passage, in this order: the answer among them scores highest."""
+    assert in_context.context and 5.0 < in_context.answerer_weight < 60.0
+    scores = in_context.score(question, [*others[:1], answer, *others[1:]])
+    assert scores.shape == (len(others) + 1,) and int(np.argmax(scores)) == 1, scores
+
+
+def test_the_reader_in_context_reads_each_passage_of_the_best_sentences(reader, in_context):
+    """With context_weight, a best sentence's logit is the reader's + that much of the reader in
+    context's, which read it with the other candidates of its passage in the file's order."""
+    from index.types import Passage
+    from qa.answerers.extractive import Sentence, read
+
+    question, answer, others = CASES[2]
+    p = Passage(" ".join([answer, *others]), "f.txt", "fr", 0.0, 0, 0, (1, 1))
+    q = Passage(others[0], "g.txt", "fr", 0.0, 0, 0, (1, 1))
+    order = [*others, answer]  # ranked worst first; the file has the answer first
+    ranked = [Sentence(p, 1 + [*others].index(s) if s != answer else 0, 0, s, score=1.0 - 0.01 * i)
+              for i, s in enumerate(order)] + [Sentence(q, 0, 1, others[0], score=0.2)]
+    out = read(question, ranked, depth=2, weight=1.0, context_weight=0.5)
+    in_file = in_context.score(question, [answer, *others])  # the passage, read in its order
+    alone = reader.score(question, order[:2])
+    for s in out[:2]:
+        i = order.index(s.text)
+        want = (alone[i] + 0.5 * in_file[[answer, *others].index(s.text)]) / reader.answerer_weight
+        assert s.read == pytest.approx(float(want), abs=1e-5)
+    assert [s.text for s in out[2:]] == [*order[2:], others[0]] and all(s.read == 0 for s in out[2:])
+    assert read(question, ranked, depth=2, weight=1.0) == read(question, ranked, depth=2, weight=1.0, context_weight=0)
+
+
 def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch, capsys):
     import qa.answerers.extractive as ex
     from qa.reader import Reader
@@ -130,7 +168,7 @@ def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch,
     def broken(cls):
         raise FileNotFoundError("reader weights not found: reader.npz")
 
-    monkeypatch.setattr(ex, "_READER", [])
+    monkeypatch.setattr(ex, "_READER", {})
     monkeypatch.setattr(Reader, "default", classmethod(broken))
     assert ex.load_reader() is None
     assert "answers without the reader" in capsys.readouterr().err
@@ -174,11 +212,22 @@ def test_QA_READER_names_another_artefact(monkeypatch, tmp_path, capsys):
     import qa.answerers.extractive as ex
 
     monkeypatch.setattr(Reader, "_default", None)
-    monkeypatch.setattr(ex, "_READER", [])
+    monkeypatch.setattr(ex, "_READER", {})
     monkeypatch.setenv("QA_READER", str(tmp_path / "mine.npz"))
     assert ex.load_reader() is None  # not there: said, and answers go on without it
     err = capsys.readouterr().err
     assert "reader weights not found" in err and "mine.npz" in err
+
+
+def test_QA_READER_CONTEXT_names_another_artefact(monkeypatch, tmp_path, capsys):
+    import qa.answerers.extractive as ex
+
+    monkeypatch.setattr(Reader, "_default_context", None)
+    monkeypatch.setattr(ex, "_READER", {})
+    monkeypatch.setenv("QA_READER_CONTEXT", str(tmp_path / "mine.npz"))
+    assert ex.load_reader(context=True) is None  # not there: said, and answers go on with the reader alone
+    err = capsys.readouterr().err
+    assert "without the reader in context" in err and "mine.npz" in err
 
 
 def test_a_reader_in_context_reads_each_sentence_where_it_is():

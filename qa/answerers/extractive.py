@@ -62,6 +62,7 @@ class ExtractiveSettings:
     # the reader (qa.reader): a model reading the question and each of the best sentences together
     reader_depth: int = 12  # the best sentences it reads, re-scored as score + its logit / its trained weight (0: off)
     reader_weight: float = 0.5  # times what the reader adds (1: as trained; 0.5 chosen on the seeds: sweep)
+    context_weight: float = 0.25  # the reader in context's logit, added to the reader's at this weight (0: off; sweep: 0.25 over 0.5)
 
 
 DEFAULT = ExtractiveSettings()
@@ -203,57 +204,68 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     out = [replace(s, score=part_score[(s.passage.source, s.letter)]) if s.part else s
            for s in out if not s.part or (s.passage.source, s.letter) in part_score]
     out.sort(key=lambda s: -s.score)
-    out = read(question, out, cfg.reader_depth, cfg.reader_weight)
+    out = read(question, out, cfg.reader_depth, cfg.reader_weight, cfg.context_weight)
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
 
-def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0) -> list[Sentence]:
-    """The first `depth` sentences re-scored by the reader, which reads them with the question: their
+def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0, context_weight: float = 0.0) -> list[Sentence]:
+    """The first `depth` sentences re-scored by the reader, which reads each with the question: their
     score + `weight` x the reader's logit / the weight it was trained beside this score with (so the
-    scale stays the answerer's), the rest after them. A reader in context reads the candidates of each
-    passage those sentences are in together, in the file's order, and re-scores them all. Unchanged
-    when the reader cannot run here (said once)."""
+    scale stays the answerer's), the rest after them. With `context_weight`, the reader in context
+    (reader-context.npz, which reads each of their passages' candidates together, in the file's order)
+    adds that much of its logit to the reader's. Unchanged when the reader cannot run here (said once)."""
     if depth < 2 or len(ranked) < 2 or weight <= 0:
         return ranked
     reader = load_reader()
     if reader is None:
         return ranked
     head = ranked[:depth]
-    if reader.context:  # a letter's date or signature line is read alone: it is not in the passage
-        key = lambda s: (s.passage.source, s.passage.start, s.part)  # noqa: E731
-        wanted = {key(s) for s in head}
-        groups: dict = {}
-        for s in ranked:
-            if key(s) in wanted:
-                groups.setdefault(key(s), []).append(s)
-        parts = [sorted(g, key=lambda s: s.start) for g in groups.values()]
-    else:
-        parts = [head]
-    logits = reader.score_groups(question, [[clean(s.text) for s in g] for g in parts])
-    read_ = [replace(s, score=s.score + a, read=a) for g, xs in zip(parts, logits) for s, a in
-             zip(g, (weight * float(x) / reader.answerer_weight for x in xs))]
-    done = {id(s) for g in parts for s in g}
-    return sorted(read_, key=lambda s: -s.score) + [s for s in ranked if id(s) not in done]
+    logits = _logits(reader, question, head, ranked)
+    if context_weight > 0 and (in_context := load_reader(context=True)) is not None:
+        logits = logits + context_weight * _logits(in_context, question, head, ranked)
+    added = [weight * float(x) / reader.answerer_weight for x in logits]
+    head = [replace(s, score=s.score + a, read=a) for s, a in zip(head, added)]
+    return sorted(head, key=lambda s: -s.score) + ranked[depth:]
 
 
-_READER: list = []
+def _logits(reader, question: str, head: list[Sentence], ranked: list[Sentence]) -> np.ndarray:
+    """The reader's logit for each sentence of `head`: read alone, or, by a reader in context, with the
+    other candidates of its passage (of `ranked`) in the file's order; a letter's date or signature
+    line, which is not in the passage, is read alone."""
+    if not reader.context:
+        return reader.score_groups(question, [[clean(s.text) for s in head]])[0].astype(np.float64)
+    key = lambda s: (s.passage.source, s.passage.start, s.part)  # noqa: E731
+    wanted = {key(s) for s in head}
+    groups: dict = {}
+    for s in ranked:
+        if key(s) in wanted:
+            groups.setdefault(key(s), []).append(s)
+    parts = [sorted(g, key=lambda s: s.start) for g in groups.values()]
+    got = reader.score_groups(question, [[clean(s.text) for s in g] for g in parts])
+    by = {id(s): float(x) for g, xs in zip(parts, got) for s, x in zip(g, xs)}
+    return np.array([by[id(s)] for s in head])
 
 
-def load_reader():
-    """The packaged reader, loaded once; None (said once on stderr) when it cannot load here."""
-    if not _READER:
+_READER: dict = {}
+
+
+def load_reader(context: bool = False):
+    """The packaged reader (`context`: the reader in context), loaded once; None (said once on stderr)
+    when it cannot load here."""
+    if context not in _READER:
         try:
             from ..reader import Reader
 
-            r = Reader.default().load()
+            r = (Reader.default_in_context() if context else Reader.default()).load()
             if r.answerer_weight <= 0:
                 raise ValueError(f"{r.artefact.name} was not trained beside the answerer's score")
-            _READER.append(r)
+            _READER[context] = r
         except Exception as e:  # noqa: BLE001 (whatever stops the reader, answers fall back to the score alone)
             why = (str(e).strip().splitlines() or [""])[0][:200]
-            print(f"qa: answers without the reader, which cannot be used here: {type(e).__name__}: {why}", file=sys.stderr)
-            _READER.append(None)
-    return _READER[0]
+            which = "the reader in context" if context else "the reader"
+            print(f"qa: answers without {which}, which cannot be used here: {type(e).__name__}: {why}", file=sys.stderr)
+            _READER[context] = None
+    return _READER[context]
 
 
 def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: float) -> list[Sentence]:

@@ -47,6 +47,9 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader at 2 x its trained weight", replace(E, reader_weight=2.0), F),
     ("the reader at 3 x its trained weight", replace(E, reader_weight=3.0), F),
     ("the reader at 2 x its trained weight, reading the best 20", replace(E, reader_weight=2.0, reader_depth=20), F),
+    ("no reader in context (before 2026-12-02)", replace(E, context_weight=0.0), F),
+    ("the reader in context at 0.5", replace(E, context_weight=0.5), F),
+    ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
     ("a second quote within 0.03 of the best (before 2026-12-02)", replace(E, second_within=0.03), F),
     ("a second quote within 0.10 of the best, no length limit", replace(E, second_within=0.10), F),
@@ -120,7 +123,7 @@ def main(argv=None) -> None:
     p.add_argument("--piaf", type=int, default=500, help="PIAF and SQuAD train questions (the first N; PIAF's of qa eval's fixed sample)")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)} (default: all)")
-    p.add_argument("--only", default="", help="only the variants whose label contains this")
+    p.add_argument("--only", default="", help="only the variants whose label contains this (or one of a|b|...)")
     p.add_argument("--split", choices=("train", "test"), default="train",
                    help="test: a before/after of a change already chosen, on the held-out splits (never to choose by)")
     a = p.parse_args(argv)
@@ -131,7 +134,7 @@ def main(argv=None) -> None:
     indexes = {name: build(name, workdir, a.split) for name in sets}
     print("| variant | " + " | ".join(f"{n} R@1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
     print("|---|" + "---|" * (len(sets) + 1))
-    for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if a.only in v[0]]:
+    for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if any(o in v[0] for o in a.only.split("|"))]:
         rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in HELD_OUT_BY_DEFAULT else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]

@@ -10,6 +10,11 @@ most 48). Model: the first 6 layers of multilingual-e5-small, rebuilt at load ti
 packaged 4-bit file plus the trained delta in ``reader.npz`` (``weights.merged``), mean pooling, a
 linear head. It runs on onnxruntime with int8 weights (dynamic quantization, as ``index.e5fast``);
 the graph is built at first use and cached beside e5fast's (``<QA_HOME>/models``).
+
+The reader in context (``reader-context.npz``, ``train --context``) is the same model reading the
+question with a passage's sentences together (``context_ids``, at most 256 tokens a sequence): its
+graph gives a logit per token, and a sentence's logit is the mean of its tokens'. The answerer adds
+it to the reader's (``ExtractiveSettings.context_weight``).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from index.chunker import clean
 from . import weights
 
 ARTEFACT = Path(__file__).with_name("reader.npz")
+IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # python -m qa.reader.train --context --out it
 
 
 def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128, max_query: int = 48) -> list[list[int]]:
@@ -145,6 +151,7 @@ class Reader:
     each one of being the answer (that is what it was trained on)."""
 
     _default: "Reader | None" = None
+    _default_context: "Reader | None" = None
     _default_lock = threading.Lock()
 
     def __init__(self, artefact: str | Path = ARTEFACT, cache_dir: str | Path | None = None, threads: int | None = None,
@@ -167,6 +174,15 @@ class Reader:
             if cls._default is None:
                 cls._default = cls(os.environ.get("QA_READER") or ARTEFACT)
             return cls._default
+
+    @classmethod
+    def default_in_context(cls) -> "Reader":
+        """The packaged reader in context (it reads a passage's sentences together), one per process
+        (``QA_READER_CONTEXT=PATH``: another artefact of ``python -m qa.reader.train --context``)."""
+        with cls._default_lock:
+            if cls._default_context is None:
+                cls._default_context = cls(os.environ.get("QA_READER_CONTEXT") or IN_CONTEXT)
+            return cls._default_context
 
     def load(self) -> "Reader":
         """Build (first time: about 1 s, then cached) and open the graph; ``score`` calls it."""
