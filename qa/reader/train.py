@@ -1,5 +1,5 @@
-"""Train the reader: ``python -m qa.reader.train`` writes qa/reader/reader.npz (0.9 MB); the reader in
-context: ``python -m qa.reader.train --context --out qa/reader/reader-context.npz`` (0.9 MB, 35 minutes
+"""Train the reader: ``python -m qa.reader.train`` writes qa/reader/reader.npz (0.9 MB); a reader in
+context (measured, not adopted: eval/sweep-reader-context-test.md): ``--context --out PATH`` (35 minutes
 on the 2 cores: 3,320 steps of 4 questions, each read with its paragraph and a second passage of its
 article's closest other sentences, 0.55-0.65 s a step).
 
