@@ -37,6 +37,7 @@ class ExtractiveSettings:
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
     second_within: float = 0.06  # a second sentence is quoted if its score is this close to the best (sweep: 0.03 -> 0.06)
     answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
+    second_typed: bool = False  # ... and, when the question asks for a kind of thing (a name, a date), if it holds one (off: lower on the train slices)
     min_sentence_chars: int = 25
     min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
@@ -377,9 +378,11 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
     similarity = embedder.calibration.twin_min_similarity
     chosen = [window(ranked[0], cfg)]
+    asked = expected_types(question) if cfg.second_typed else []
     for s in ranked[1:]:
         if (s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text)
                 and not is_title(s.text)  # a document's title beside the answer says nothing more
+                and (not asked or has_type(s.text, asked))  # "who": a second quote naming no one does not answer
                 and s.passage.lang in (chosen[0].passage.lang, qlang)):  # beside an answer in the question's language, no other language
             first = chosen[0].passage
             quoted = [r for r in ranked if r.passage.source == first.source and chosen[0].start <= r.start and r.end <= chosen[0].end]

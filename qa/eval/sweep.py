@@ -53,6 +53,7 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
     ("a second quote within 0.03 of the best (before 2026-12-02)", replace(E, second_within=0.03), F),
+    ("a second quote only if it holds the kind of thing asked", replace(E, second_typed=True), F),
     ("a second quote within 0.10 of the best, no length limit", replace(E, second_within=0.10), F),
     ("one next sentence, a second quote within 0.10 of the best, no length limit",
      replace(E, window_next=1, second_within=0.10), F),
