@@ -109,13 +109,12 @@ class Conversations:
                 out += [_plain(t.get("error", "")) or "(no answer)", ""]
                 continue
             out += ([f"*{a['note']}*", ""] if a.get("note") else []) + [a["text"], ""]
-            for cite in a.get("citations", []):
-                p = cite["passage"]
-                name = Path(p["source"]).name
-                title = p.get("title") or name
-                quote = " ".join(cite["quote"].split())
-                out.append(f"[{cite['n']}] {title}" + (f" ({name})" if title != name else "")
-                           + f", {p['lang'].upper()}, {Citation.from_dict(cite).location}:")
+            for c in map(Citation.from_dict, a.get("citations", [])):
+                p = c.passage
+                title = p.title or p.name
+                quote = " ".join(c.quote.split())
+                out.append(f"[{c.n}] {title}" + (f" ({p.name})" if title != p.name else "")
+                           + f", {p.lang.upper()}, {c.location}:")
                 out += [f"> {quote}", ""]
         return "\n".join(out).rstrip() + "\n"
 

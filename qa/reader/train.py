@@ -34,16 +34,21 @@ from .encoder import Encoder, batch
 from .model import ARTEFACT, context_ids, pair_ids
 
 
-def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random,
-                 foreign: int = 0) -> list[tuple[data.Item, list[str], int]]:
-    """Each chosen item's positive among ``candidates - 1`` negatives: ``foreign`` of them from other
-    articles (``Item.foreign``), the rest its paragraph's other sentences, then its article's."""
+def choose(items: list[data.Item], n: int, rng: random.Random) -> list[data.Item]:
+    """``n`` PIAF/SQuAD items (0: all) and every Paris Call one, shuffled."""
     paris = [i for i in items if i.source.startswith("paris")]
     rest = [i for i in items if not i.source.startswith("paris")]
     chosen = rng.sample(rest, min(n or len(rest), len(rest))) + paris
     rng.shuffle(chosen)
+    return chosen
+
+
+def sample_items(items: list[data.Item], n: int, candidates: int, rng: random.Random,
+                 foreign: int = 0) -> list[tuple[data.Item, list[str], int]]:
+    """Each chosen item's positive among ``candidates - 1`` negatives: ``foreign`` of them from other
+    articles (``Item.foreign``), the rest its paragraph's other sentences, then its article's."""
     out = []
-    for it in chosen:
+    for it in choose(items, n, rng):
         own = [s for j, s in enumerate(it.sentences[: it.paragraph]) if j != it.positive]
         hard = list(it.sentences[it.paragraph :])
         rng.shuffle(own)
@@ -60,22 +65,16 @@ def context_items(items: list[data.Item], n: int, rng: random.Random) -> list[tu
     """For a reader in context: each chosen item's sentences as the passages it reads, in order (its
     paragraph, then its article's other sentences closest to the question as a second one), and the
     positive's place among them all."""
-    paris = [i for i in items if i.source.startswith("paris")]
-    rest = [i for i in items if not i.source.startswith("paris")]
-    chosen = rng.sample(rest, min(n or len(rest), len(rest))) + paris
-    rng.shuffle(chosen)
     return [(it, [g for g in (list(it.sentences[: it.paragraph]), list(it.sentences[it.paragraph :])) if g], it.positive)
-            for it in chosen]
+            for it in choose(items, n, rng)]
 
 
-def answerer_features(chosen, embedder) -> list[np.ndarray]:
-    """The extractive answerer's score of every candidate (``embedder``: e5-small-int8, cached): the
-    reader is trained as a correction to it (the loss sees reader logit + weight x this score)."""
-    qvecs = embedder.embed([it.question for it, _, _ in chosen], "query")
-    embedder.embed(list(dict.fromkeys(s for _, cands, _ in chosen for c in cands for s in (c if isinstance(c, list) else [c]))),
-                   "passage")  # batched, once
-    flat = [[s for g in c for s in g] if c and isinstance(c[0], list) else c for _, c, _ in chosen]
-    return [data.answerer_scores(it, cands, q, embedder) for (it, _, _), cands, q in zip(chosen, flat, qvecs)]
+def answerer_features(items: list[data.Item], cands: list[list[str]], embedder) -> list[np.ndarray]:
+    """The extractive answerer's score of each item's candidates (``embedder``: e5-small-int8, cached):
+    the reader is trained as a correction to it (the loss sees reader logit + weight x this score)."""
+    qvecs = embedder.embed([it.question for it in items], "query")
+    embedder.embed(list(dict.fromkeys(s for c in cands for s in c)), "passage")  # batched, once
+    return [data.answerer_scores(it, c, q, embedder) for it, c, q in zip(items, cands, qvecs)]
 
 
 def pair_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]:
@@ -147,7 +146,9 @@ def main(argv=None) -> None:
         items = data.with_foreign(items, embedder, args.foreign)
     chosen = (context_items(items, args.questions, rng) if args.context
               else sample_items(items, args.questions, args.candidates, rng, args.foreign))
-    feats = answerer_features(chosen, embedder) if args.answerer_weight else [np.zeros(sum(map(len, c)) if args.context else len(c)) for _, c, _ in chosen]
+    flat = [[s for g in c for s in g] if args.context else c for _, c, _ in chosen]  # in the order of the logits
+    feats = (answerer_features([it for it, _, _ in chosen], flat, embedder) if args.answerer_weight
+             else [np.zeros(len(c)) for c in flat])
     train = [(it.question, cands, pos, torch.tensor(x, dtype=torch.float32)) for (it, cands, pos), x in zip(chosen, feats)]
     more = int(len(train) * (args.epochs - 1))
     train += [train[i] for i in rng.sample(range(len(train)), more)] if more > 0 else []
