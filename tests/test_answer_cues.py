@@ -7,7 +7,8 @@ import pytest
 
 from index.letters import letters
 from index.lexicon import Lexicon, build
-from qa.answerers.cues import CONTACT_TYPES, expected_types, question_words, shares
+from index import bm25
+from qa.answerers.cues import CONTACT_TYPES, acronyms, expected_types, question_words, shares, unknown_names
 
 from .conftest import SEED_000, SEED_004, SEEDS
 
@@ -51,6 +52,20 @@ def test_the_lexicon_build_is_deterministic_and_learns_from_pairs(tmp_path):
     assert dict(lex.translate("cat", "en")).get("chat", 0) > 0.5
     assert dict(lex.translate("chien", "fr")).get("dog", 0) > 0.5
     assert gzip.decompress(a.read_bytes()).decode().count("\n") >= 4
+
+
+def test_a_name_is_known_in_the_other_language_or_by_its_acronym():
+    """An English question's "Secretary" and "July" are named by French text's "Secrétaire" and
+    "juillet" (index.lexicon), "WGIG" by "GTGI" and "ONU" by "Nations Unies" (index/acronyms-en-fr.tsv);
+    "Australia" and "WTO" by nothing in it."""
+    text = "Le Secrétaire général de l'Organisation des Nations Unies a reçu le rapport du GTGI le 11 juillet."
+    knows = set(bm25.doc_terms(text, "fr")).__contains__
+    q = "Did the ONU Secretary-General send the WGIG report in July to Australia and the WTO?"
+    assert unknown_names(q, knows, "en") == ["Australia", "WTO"]
+    assert unknown_names(q, knows) == ["Secretary", "July", "Australia", "WTO"]  # untranslated: acronyms only
+    assert unknown_names("Who chaired the Australia group?", set(bm25.doc_terms("The OMC chaired.", "en")).__contains__, "en") == ["Australia"]
+    table = acronyms()
+    assert all(key in table[other] for key, names in table.items() for other in names if other in table)  # both ways
 
 
 def test_question_words_carry_their_translations_and_stems_meet_by_prefix():

@@ -142,7 +142,7 @@ def test_the_reader_in_context_reads_each_passage_of_the_best_sentences(reader, 
     from qa.answerers.extractive import Sentence, read
 
     assert in_context.context and in_context.answerer_weight > 0
-    monkeypatch.setattr(ex, "_READER", {False: reader, True: in_context})
+    monkeypatch.setattr(ex, "_READER", {"": reader, "context": in_context})
 
     question, answer, others = CASES[2]
     p = Passage(" ".join([answer, *others]), "f.txt", "fr", 0.0, 0, 0, (1, 1))
@@ -225,7 +225,7 @@ def test_QA_READER_CONTEXT_names_another_artefact(monkeypatch, tmp_path, capsys)
     monkeypatch.setattr(Reader, "_default_context", None)
     monkeypatch.setattr(ex, "_READER", {})
     monkeypatch.setenv("QA_READER_CONTEXT", str(tmp_path / "mine.npz"))
-    assert ex.load_reader(context=True) is None  # not there: said, and answers go on with the reader alone
+    assert ex.load_reader("context") is None  # not there: said, and answers go on with the reader alone
     err = capsys.readouterr().err
     assert "without the reader in context" in err and "mine.npz" in err
 
@@ -249,3 +249,22 @@ def test_a_reader_in_context_reads_each_sentence_where_it_is():
         assert seqs[r][: len(q) + 2] == [f.bos, *q, f.eos] and seqs[r][-1] == f.eos
     assert all(len(s) <= 64 for s in seqs) and len(seqs) > 2  # 64 tokens hold one or two of these sentences
     assert len({r for r, _, _ in where[1]} & {r for r, _, _ in where[0]}) == 0  # a group starts its own sequence
+
+
+def test_the_reader_reads_each_passage_whole_when_asked(reader, monkeypatch):
+    """passage_weight: each candidate passage read whole with the question; what it adds to the
+    passage's sentences is that weight x the logit / the reader's trained weight (0: nothing read)."""
+    from dataclasses import replace
+
+    import qa.answerers.extractive as ex
+    from index.types import Passage
+
+    monkeypatch.setattr(ex, "_READER", {"passages": reader})
+    question, answer, others = CASES[0]
+    passages = [Passage(" ".join(others[:2]), "a.txt", "en", 0.0, 0, 0, (1, 1), id="a"),
+                Passage(f"{others[2]} {answer}", "b.txt", "en", 0.0, 0, 0, (1, 1), id="b")]
+    got = ex.passage_reads(question, passages + passages[:1], replace(ex.DEFAULT, passage_weight=0.5))
+    logits = reader.score(question, [p.text for p in passages], max_tokens=192)
+    assert got == pytest.approx({p.id: 0.5 * float(x) / reader.answerer_weight for p, x in zip(passages, logits)}, abs=1e-6)
+    assert got[passages[1].id] > got[passages[0].id]  # the passage that says who chaired
+    assert ex.passage_reads(question, passages, ex.DEFAULT) == {}  # off by default

@@ -10,10 +10,15 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from index import bm25 as bm25mod
 from index.letters import MONTHS
 from index.lexicon import OTHER, Lexicon
+from index.retrieval import translated_terms
+
+ACRONYMS = Path(__file__).resolve().parents[2] / "index" / "acronyms-en-fr.tsv"
 
 # (what the question asks for, how a question asks it, what a sentence that answers it contains)
 ANSWER_TYPES = [
@@ -89,11 +94,42 @@ def shares(forms: set[str], terms: set[str], prefix: int = 5) -> bool:
     return prefix > 0 and any(len(f) >= prefix and len(t) >= prefix and (t.startswith(f) or f.startswith(t)) for f in forms for t in terms)
 
 
-def unknown_names(question: str, knows) -> list[str]:
+def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
     """Capitalised words of the question (after the first) that no indexed passage contains, under
-    either stemmer: a question about "Australia" is not answered by documents that never name it."""
+    either stemmer, nor (with `qlang`) any of their translations (index.lexicon): a question about
+    "Australia" is not answered by documents that never name it, but an English question's
+    "Secretary-General" is named by French documents that say "Secrétaire général"."""
     words = re.findall(r"\w+", question)[1:]
-    return [w for w in words if w[:1].isupper() and len(w) > 2 and not any(map(knows, bm25mod.query_terms(w)))]
+    out = []
+    for w in words:
+        if not w[:1].isupper() or len(w) <= 2 or any(map(knows, bm25mod.query_terms(w))):
+            continue
+        if qlang in OTHER and any(map(knows, translated_terms(w, qlang))):
+            continue
+        if any(_names_known(name, knows) for name in acronyms().get(w, ())):
+            continue
+        out.append(w)
+    return out
+
+
+_STOP = {"of", "on", "the", "for", "and", "de", "la", "le", "l", "des", "du", "sur", "pour", "et", "d"}
+
+
+def _names_known(name: str, knows) -> bool:
+    """Is each content word of `name` ("Nations Unies", "ONU") in some indexed passage?"""
+    words = [w for w in bm25mod.words(name) if w.lower() not in _STOP]
+    return bool(words) and all(any(map(knows, bm25mod.query_terms(w))) for w in words)
+
+
+@lru_cache(maxsize=1)
+def acronyms() -> dict[str, tuple[str, ...]]:
+    """index/acronyms-en-fr.tsv: an acronym -> its other names (acronyms, expansions, both languages)."""
+    out = {}
+    for line in ACRONYMS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, names = line.split("\t", 1)
+            out[key.strip()] = tuple(n.strip() for n in names.split("|") if n.strip())
+    return out
 
 
 _PERSON = re.compile(r"\b(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Dr\.?|Monsieur|Madame|Excellence)\s+"

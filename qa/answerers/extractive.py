@@ -34,6 +34,7 @@ class ExtractiveSettings:
     """The extractive answer's tuning (README, "The answer"); chosen with eval/sweep on the dev sets."""
     lexical_weight: float = 0.20  # weight of the question-term overlap beside the cosine similarity
     unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
+    translated_names: bool = True  # ... nor translates (index.lexicon: "Secretary" is known to French text's "secrétaire")
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
     second_within: float = 0.06  # a second sentence is quoted if its score is this close to the best (sweep: 0.03 -> 0.06)
     answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
@@ -63,6 +64,10 @@ class ExtractiveSettings:
     # the reader (qa.reader): a model reading the question and each of the best sentences together
     reader_depth: int = 12  # the best sentences it reads, re-scored as score + its logit / its trained weight (0: off)
     reader_weight: float = 0.5  # times what the reader adds (1: as trained; 0.5 chosen on the seeds: sweep)
+    # the reader reading each candidate passage whole with the question (up to passage_tokens): its logit
+    # / its trained weight x this, added to the scores of the passage's sentences (0: off)
+    passage_weight: float = 0.0
+    passage_tokens: int = 192
     context_weight: float = 0.0  # a reader in context's logit (QA_READER_CONTEXT) added to the reader's at this weight: off, 0.25 lost on the test splits (eval/sweep-reader-context-test.md)
 
 
@@ -173,6 +178,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
     total = sum(weights) or 1.0
     types, contacts = expected_types(question), expected_types(question, CONTACT_TYPES)
+    read_whole = passage_reads(question, [s.passage for _, s in sents], cfg)  # passage id -> what the reader adds
     out, best = [], {}  # best: the top sentence of each letter, (score, whether it holds what is asked)
     heading = {}  # a passage's context (its headings) -> their terms, once per passage, not per sentence
 
@@ -192,6 +198,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         typed = bool(types) and has_type(s.text, types)
         value += cfg.type_bonus if typed else 0.0
         value += cfg.contact_bonus if contacts and has_type(s.text, contacts, CONTACT_TYPES) else 0.0
+        value += read_whole.get(s.passage.id, 0.0)
         if not s.part and s.letter >= 0:
             key = (s.passage.source, s.letter)
             best[key] = max(best.get(key, (-1e9, False)), (value, typed))
@@ -209,6 +216,18 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
 
+def passage_reads(question: str, passages: list[Passage], cfg: ExtractiveSettings) -> dict[str, float]:
+    """What the reader adds to each passage's sentences when it reads the passage whole with the
+    question (``cfg.passage_weight`` x its logit / its trained weight); {} when off or unavailable."""
+    if cfg.passage_weight <= 0 or (reader := load_reader("passages")) is None:
+        return {}
+    unique = list({p.id: p for p in passages}.values())
+    if len(unique) < 2:
+        return {}
+    logits = reader.score(question, [clean(p.text) for p in unique], max_tokens=cfg.passage_tokens)
+    return {p.id: cfg.passage_weight * float(x) / reader.answerer_weight for p, x in zip(unique, logits)}
+
+
 def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0, context_weight: float = 0.0) -> list[Sentence]:
     """The first `depth` sentences re-scored by the reader, which reads each with the question: their
     score + `weight` x the reader's logit / the weight it was trained beside this score with (so the
@@ -222,7 +241,7 @@ def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0,
         return ranked
     head = ranked[:depth]
     logits = _logits(reader, question, head, ranked)
-    if context_weight > 0 and (in_context := load_reader(context=True)) is not None:
+    if context_weight > 0 and (in_context := load_reader("context")) is not None:
         logits = logits + context_weight * _logits(in_context, question, head, ranked)
     added = [weight * float(x) / reader.answerer_weight for x in logits]
     head = [replace(s, score=s.score + a, read=a) for s, a in zip(head, added)]
@@ -248,25 +267,25 @@ def _logits(reader, question: str, head: list[Sentence], ranked: list[Sentence])
 
 
 _READER: dict = {}
+_KINDS = {"": "the reader", "context": "the reader in context", "passages": "the passage reader"}
 
 
-def load_reader(context: bool = False):
-    """The packaged reader (`context`: the reader in context), loaded once; None (said once on stderr)
-    when it cannot load here."""
-    if context not in _READER:
+def load_reader(kind: str = ""):
+    """The packaged reader (`kind="context"`: the reader in context; `"passages"`: the passage reader),
+    loaded once; None (said once on stderr) when it cannot load here."""
+    if kind not in _READER:
         try:
             from ..reader import Reader
 
-            r = (Reader.default_in_context() if context else Reader.default()).load()
+            r = {"": Reader.default, "context": Reader.default_in_context, "passages": Reader.default_passages}[kind]().load()
             if r.answerer_weight <= 0:
                 raise ValueError(f"{r.artefact.name} was not trained beside the answerer's score")
-            _READER[context] = r
+            _READER[kind] = r
         except Exception as e:  # noqa: BLE001 (whatever stops the reader, answers fall back to the score alone)
             why = (str(e).strip().splitlines() or [""])[0][:200]
-            which = "the reader in context" if context else "the reader"
-            print(f"qa: answers without {which}, which cannot be used here: {type(e).__name__}: {why}", file=sys.stderr)
-            _READER[context] = None
-    return _READER[context]
+            print(f"qa: answers without {_KINDS[kind]}, which cannot be used here: {type(e).__name__}: {why}", file=sys.stderr)
+            _READER[kind] = None
+    return _READER[kind]
 
 
 def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: float) -> list[Sentence]:
@@ -370,7 +389,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     ranked = score(question, qvec, sents, embedder, qlang, cfg, idf)
     # the evidence is the answerer's own score (calibrated without the reader), the reader picks the sentence
     evidence = max(s.score - s.read for s in ranked) if ranked else 0.0
-    unknown = unknown_names(question, knows)
+    unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
     evidence -= cfg.unknown_name_penalty * len(unknown)
     if evidence < threshold:
         # nothing is "related" to a question about something the documents never name

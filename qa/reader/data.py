@@ -180,3 +180,66 @@ def answerer_scores(item: Item, cands: list[str], qvec, embedder):
     for s in score(item.question, qvec, sents, embedder, language(item), replace(DEFAULT, reader_depth=0)):
         out[s.start] = s.score
     return out
+
+
+def passage_items(split: str, embedder, negatives: int = 5) -> list[tuple[Item, list[float]]]:
+    """For a passage reader (``train --passages``): each PIAF/SQuAD question of the split with the
+    passage (``index.chunker``'s 450-character chunks of its paragraph) that holds its answer span, and
+    the ``negatives`` passages of its set and split closest to it by e5 cosine that hold none of its
+    answers (what retrieval brings the rerank: its article's other paragraphs, other articles); each
+    Paris Call question the same way in each language's version of the documents. Returns each item
+    with its candidates' cosines (the score the reader is trained beside). Deterministic."""
+    import numpy as np
+
+    from index.chunker import chunk
+    from index.loader import SourceText
+
+    def pool(docs: list[tuple[str, str, str]]):
+        """(key, article, text) documents -> their chunks as (key, article, start, end, clean text)."""
+        return [(key, art, c.start, c.end, clean(c.text)) for key, art, text in docs
+                for c in chunk(SourceText(key, text, "utf-8", ""))]
+
+    def ranked(chunks, vecs, qvec, answers, gold_key, lo, hi):
+        gold = [i for i, c in enumerate(chunks) if c[0] == gold_key and c[2] <= lo and hi <= c[3]]
+        if not gold:
+            return None
+        cos = vecs @ qvec
+        negs = [int(i) for i in np.argsort(-cos, kind="stable")[: 10 * negatives]
+                if int(i) != gold[0] and not holds_answer(answers, chunks[int(i)][4])][:negatives]
+        return [gold[0]] + negs, cos
+
+    out = []
+    for src, path in (("piaf", PIAF), ("squad", SQUAD)):
+        arts = [a for a in json.loads(path.read_text(encoding="utf-8"))["data"] if split_of(a["title"]) == split]
+        chunks = pool([(f"{a['title']}#{pi}", a["title"], p["context"]) for a in arts for pi, p in enumerate(a["paragraphs"])])
+        vecs = embedder.embed([c[4] for c in chunks], "passage")
+        asked = [(a["title"], pi, qa) for a in arts for pi, p in enumerate(a["paragraphs"]) for qa in p["qas"] if qa["question"].strip()]
+        qvecs = embedder.embed([qa["question"].strip() for _, _, qa in asked], "query")
+        for (art, pi, qa), qv in zip(asked, qvecs):
+            a = qa["answers"][0]
+            answers = tuple(dict.fromkeys(x["text"] for x in qa["answers"]))
+            got = ranked(chunks, vecs, qv, answers, f"{art}#{pi}", a["answer_start"], a["answer_start"] + len(a["text"]))
+            if got:
+                idx, cos = got
+                out.append((Item(qa["question"].strip(), tuple(chunks[i][4] for i in idx), 0, answers, src, art, len(idx)),
+                            [float(cos[i]) for i in idx]))
+    questions = [json.loads(line) for line in PARIS_QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    for lang in ("en", "fr"):
+        docs = sorted(p for p in (PARIS / lang).glob("*") if p.is_file() and split_of(p.name) == split)
+        chunks = pool([(p.name, p.name, p.read_text(encoding="utf-8")) for p in docs])
+        if not chunks:
+            continue
+        vecs = embedder.embed([c[4] for c in chunks], "passage")
+        mine = [q for q in questions if split_of(q["gold_doc"]) == split]
+        qvecs = embedder.embed([q["question"] for q in mine], "query")
+        for q, qv in zip(mine, qvecs):
+            answers = tuple(q["answers"] if lang == q["lang"] else q.get("answers_other_lang") or [])
+            holding = [c for c in chunks if c[0] == q["gold_doc"] and holds_answer(answers, c[4])]
+            if not holding:
+                continue
+            got = ranked(chunks, vecs, qv, answers, q["gold_doc"], holding[0][2], holding[0][2])
+            if got:
+                idx, cos = got
+                out.append((Item(q["question"], tuple(chunks[i][4] for i in idx), 0, answers, f"paris-{lang}", q["gold_doc"], len(idx)),
+                            [float(cos[i]) for i in idx]))
+    return out

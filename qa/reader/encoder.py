@@ -85,6 +85,20 @@ class Encoder(nn.Module):
         x = self._ln(x + L("ao", ctx), f"l{i}.aln")
         return self._ln(x + L("fo", F.gelu(L("fi", x))), f"l{i}.oln")
 
+    def start_from(self, delta: dict[str, np.ndarray]) -> None:
+        """Begin where another reader's training ended (its ``delta()``: same layers and rank)."""
+        with torch.no_grad():
+            for name, lin in self.lin.items():
+                stem = name.replace("_", ".", 1)
+                if stem + ".b.d" in delta:
+                    lin.b.copy_(lin.b0 + torch.from_numpy(delta[stem + ".b.d"].astype(np.float32)))
+                if lin.rank and stem + ".A" in delta:
+                    lin.A.copy_(torch.from_numpy(delta[stem + ".A"].astype(np.float32)))
+                    lin.B.copy_(torch.from_numpy(delta[stem + ".B"].astype(np.float32)))
+            for key, value in self.norm0.items():
+                if key + ".d" in delta:
+                    self.norms[key.replace(".", "_")].copy_(torch.from_numpy(value + delta[key + ".d"].astype(np.float32)))
+
     def delta(self) -> dict[str, np.ndarray]:
         """What training changed: LoRA factors, bias and LayerNorm differences (see weights.merged)."""
         out = {}

@@ -6,6 +6,9 @@ language); a method is right when the sentence it ranks first contains a gold an
 cosine alone; the extractive answerer's ``score`` (cosine + term overlap + type bonus, the passage
 rank the same for all); the reader; the reader's logit plus ``alpha`` times the answerer's score.
 Also the reader's latency for 15 candidates. e5 vectors are cached in ``--cache``.
+``--passages``: passage choice instead (``data.passage_items``: each question's answer-bearing
+450-character passage among the 5 closest others by e5 cosine that hold no answer), by e5 cosine, by
+the packaged reader and by ``--artefact`` (a ``train --passages`` reader), each alone and beside the cosine.
 ``--foreign K`` adds to each PIAF/SQuAD question's candidates the K sentences of other test articles
 closest to it (``data.with_foreign``): what retrieval brings the answerer from other documents.
 """
@@ -40,7 +43,10 @@ def main(argv=None) -> None:
     ap.add_argument("--split", default="test", help="train: questions the reader was trained on (a fit check only)")
     ap.add_argument("--baselines-only", action="store_true", help="e5 cosine and the answerer's score only (fast)")
     ap.add_argument("--foreign", type=int, default=0, help="candidates added from other articles, closest first (0: none)")
+    ap.add_argument("--passages", action="store_true", help="passage choice (data.passage_items) instead of sentence choice")
     args = ap.parse_args(argv)
+    if args.passages:
+        return passages(args)
 
     items = data.examples(args.split)
     if args.limit:
@@ -103,6 +109,37 @@ def main(argv=None) -> None:
                 print(f"    {name}: threshold {t:.3f} keeps {keep:.0%} of answerable, abstains on {np.mean(neg < t):.0%} of the others")
     if reader is not None:
         latency(reader, items)
+
+
+def passages(args) -> None:
+    """Top-1 passage accuracy on the split's passage items, per source."""
+    embedder = CachedEmbedder(e5_small_int8(), args.cache)
+    pairs = data.passage_items(args.split, embedder)
+    if args.limit:
+        by = defaultdict(list)
+        for it, cos in pairs:
+            by[it.source].append((it, cos))
+        pairs = [p for group in by.values() for p in group[: args.limit]]
+    readers = {"reader": Reader(ARTEFACT).load()}
+    if args.artefact != ARTEFACT:
+        readers["passage reader"] = Reader(args.artefact).load()
+    alphas = [float(a) for a in args.alphas.split(",")]
+    hits = defaultdict(lambda: defaultdict(list))
+    for it, cos in pairs:
+        cands, cos = list(it.sentences), np.array(cos)
+        methods = {"e5 cosine": cos}
+        for name, r in readers.items():
+            got = r.score(it.question, cands, max_tokens=192)
+            methods[name] = got
+            methods.update({f"{name} + {a:g} x cosine": got + a * cos for a in alphas})
+        for name, x in methods.items():
+            hits[it.source][name].append(right(it, cands[int(np.argmax(x))]))
+    print(f"\ntop-1 passage accuracy, {args.split} split (6 passages a question; {', '.join(r.artefact.name for r in readers.values())})")
+    sources = list(hits)
+    print(f"{'method':34}" + "".join(f"{s:>12}" for s in sources))
+    print(f"{'questions':34}" + "".join(f"{len(hits[s]['e5 cosine']):>12}" for s in sources))
+    for name in hits[sources[0]]:
+        print(f"{name:34}" + "".join(f"{np.mean(hits[s][name]):>12.3f}" for s in sources))
 
 
 def auc(pairs: list[tuple[float, int]]) -> float:

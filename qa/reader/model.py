@@ -30,6 +30,7 @@ from index.chunker import clean
 from . import weights
 
 ARTEFACT = Path(__file__).with_name("reader.npz")
+PASSAGES = Path(__file__).with_name("reader-passages.npz")  # train --passages; without it the reader reads passages
 IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # not packaged: train --context --out it, or QA_READER_CONTEXT
 
 
@@ -152,6 +153,7 @@ class Reader:
 
     _default: "Reader | None" = None
     _default_context: "Reader | None" = None
+    _default_passages: "Reader | None" = None
     _default_lock = threading.Lock()
 
     def __init__(self, artefact: str | Path = ARTEFACT, cache_dir: str | Path | None = None, threads: int | None = None,
@@ -184,6 +186,16 @@ class Reader:
                 cls._default_context = cls(os.environ.get("QA_READER_CONTEXT") or IN_CONTEXT)
             return cls._default_context
 
+    @classmethod
+    def default_passages(cls) -> "Reader":
+        """The reader of whole passages (``QA_READER_PASSAGES=PATH``: an artefact of ``python -m
+        qa.reader.train --passages``; else the packaged one if there is one; else ``default()``)."""
+        with cls._default_lock:
+            if cls._default_passages is None:
+                path = os.environ.get("QA_READER_PASSAGES") or (PASSAGES if PASSAGES.exists() else None)
+                cls._default_passages = cls(path) if path else None
+        return cls._default_passages or cls.default()
+
     def load(self) -> "Reader":
         """Build (first time: about 1 s, then cached) and open the graph; ``score`` calls it."""
         with self._lock:
@@ -215,12 +227,13 @@ class Reader:
     answerer_weight = 0.0  # trained beside the reader: its logit + this x the answerer's score ranks candidates
     context = False  # True: it reads a passage's sentences together (context_ids), else each sentence alone
 
-    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+    def score(self, question: str, sentences: list[str], max_tokens: int | None = None) -> np.ndarray:
         """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better.
-        A reader in context reads them as one passage, in this order."""
-        return self.score_groups(question, [sentences])[0]
+        A reader in context reads them as one passage, in this order. ``max_tokens``: the longest pair
+        read (default: as trained), e.g. longer for whole passages."""
+        return self.score_groups(question, [sentences], max_tokens)[0]
 
-    def score_groups(self, question: str, groups: list[list[str]]) -> list[np.ndarray]:
+    def score_groups(self, question: str, groups: list[list[str]], max_tokens: int | None = None) -> list[np.ndarray]:
         """One logit per sentence of each group (a passage's sentences, in order), in one run. A reader
         in context reads each group's sentences together; the other reads every sentence alone."""
         for g in groups:
@@ -229,7 +242,7 @@ class Reader:
         if not any(groups):
             return [np.zeros(len(g), np.float32) for g in groups]
         self.load()
-        mt, mq = self._meta["max_tokens"], self._meta["max_query_tokens"]
+        mt, mq = max_tokens or self._meta["max_tokens"], self._meta["max_query_tokens"]
         if self.context:
             ids, where = context_ids(self._tok, self._f, question, [list(g) for g in groups], mt, mq)
         else:

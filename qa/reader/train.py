@@ -19,6 +19,7 @@ thread count.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import time
 from pathlib import Path
@@ -77,13 +78,21 @@ def answerer_features(items: list[data.Item], cands: list[list[str]], embedder) 
     return [data.answerer_scores(it, c, q, embedder) for it, c, q in zip(items, cands, qvecs)]
 
 
+def fast_math():
+    """bfloat16 autocast where the CPU computes in it (1.4x faster with AVX512-BF16; weights stay fp32);
+    elsewhere fp32, as a CPU without it emulates bfloat16 some 10x slower (seen on an AVX2-only EPYC)."""
+    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").exists() else []
+    fast = "avx512_bf16" in flags or "amx_bf16" in flags
+    return torch.autocast("cpu", dtype=torch.bfloat16) if fast else contextlib.nullcontext()
+
+
 def pair_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]:
     """Each question's candidates read one by one with it: a logit per candidate."""
     ids, sizes = [], []
     for q, cands, _, _ in group:
         ids += pair_ids(tok, f, q, cands, max_tokens)
         sizes.append(len(cands))
-    with torch.autocast("cpu", dtype=torch.bfloat16):  # 1.4x faster here (AVX512-BF16); weights stay fp32
+    with fast_math():
         pooled = model(*batch(ids))
     return list(torch.split(head(F.dropout(pooled.float(), 0.1)).squeeze(-1), sizes))
 
@@ -95,7 +104,7 @@ def context_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]
         seqs, where = context_ids(tok, f, q, groups, max_tokens)
         wheres.append([(len(ids) + r, a, b) for spots in where for r, a, b in spots])
         ids += seqs
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with fast_math():
         states = model(*batch(ids), pool=False)
     tokens = head(F.dropout(states.float(), 0.1)).squeeze(-1)
     return [torch.stack([tokens[r, a:b].mean() for r, a, b in spots]) for spots in wheres]
@@ -132,23 +141,37 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=ARTEFACT)
     ap.add_argument("--context", action="store_true",
                     help="a reader in context: it reads the question with a passage's sentences together (model.context_ids)")
-    ap.add_argument("--max-tokens", type=int, default=None, help="tokens of one read sequence (default 128; 256 in context)")
+    ap.add_argument("--passages", action="store_true",
+                    help="a passage reader: it reads the question with each whole 450-character passage (data.passage_items), "
+                         "trained beside the passages' e5 cosine")
+    ap.add_argument("--init", type=Path, default=None, help="start from this reader's weights (same --layers, --frozen, --rank)")
+    ap.add_argument("--max-tokens", type=int, default=None, help="tokens of one read sequence (default 128; 256 in context; 192 for passages)")
     args = ap.parse_args(argv)
-    args.max_tokens = args.max_tokens or (256 if args.context else 128)
+    args.max_tokens = args.max_tokens or (256 if args.context else 192 if args.passages else 128)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     t0 = time.time()
     embedder = CachedEmbedder(e5_small_int8(), args.cache)
-    items = data.examples("train")
-    if args.foreign:
-        items = data.with_foreign(items, embedder, args.foreign)
-    chosen = (context_items(items, args.questions, rng) if args.context
-              else sample_items(items, args.questions, args.candidates, rng, args.foreign))
-    flat = [[s for g in c for s in g] if args.context else c for _, c, _ in chosen]  # in the order of the logits
-    feats = (answerer_features([it for it, _, _ in chosen], flat, embedder) if args.answerer_weight
-             else [np.zeros(len(c)) for c in flat])
+    if args.passages:
+        pairs = data.passage_items("train", embedder, args.candidates - 1)
+        cos = {id(it): x for it, x in pairs}
+        chosen, feats = [], []
+        for it in choose([it for it, _ in pairs], args.questions, rng):
+            order = list(range(len(it.sentences)))
+            rng.shuffle(order)
+            chosen.append((it, [it.sentences[i] for i in order], order.index(it.positive)))
+            feats.append(np.array([cos[id(it)][i] for i in order]) if args.answerer_weight else np.zeros(len(order)))
+    else:
+        items = data.examples("train")
+        if args.foreign:
+            items = data.with_foreign(items, embedder, args.foreign)
+        chosen = (context_items(items, args.questions, rng) if args.context
+                  else sample_items(items, args.questions, args.candidates, rng, args.foreign))
+        flat = [[s for g in c for s in g] if args.context else c for _, c, _ in chosen]  # in the order of the logits
+        feats = (answerer_features([it for it, _, _ in chosen], flat, embedder) if args.answerer_weight
+                 else [np.zeros(len(c)) for c in flat])
     train = [(it.question, cands, pos, torch.tensor(x, dtype=torch.float32)) for (it, cands, pos), x in zip(chosen, feats)]
     more = int(len(train) * (args.epochs - 1))
     train += [train[i] for i in rng.sample(range(len(train)), more)] if more > 0 else []
@@ -158,6 +181,12 @@ def main(argv=None) -> None:
     head = torch.nn.Linear(f.hidden, 1)
     torch.nn.init.normal_(head.weight, std=0.02)
     torch.nn.init.zeros_(head.bias)
+    if args.init:
+        start = dict(np.load(args.init))
+        model.start_from(start)
+        with torch.no_grad():
+            head.weight.copy_(torch.from_numpy(start["head.w"].astype(np.float32))[None])
+            head.bias.fill_(float(start["head.b"]))
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
     params += [weight] if weight.requires_grad else []
     steps = (len(train) + args.per_step - 1) // args.per_step
