@@ -68,6 +68,7 @@ class ExtractiveSettings:
     # / its trained weight x this, added to the scores of the passage's sentences (0: off)
     passage_weight: float = 0.0
     passage_tokens: int = 192
+    passage_in_answer: bool = True  # False: only the rerank reads whole passages, the sentence is chosen without it
     context_weight: float = 0.0  # a reader in context's logit (QA_READER_CONTEXT) added to the reader's at this weight: off, 0.25 lost on the test splits (eval/sweep-reader-context-test.md)
 
 
@@ -85,7 +86,7 @@ class Sentence:
     vec: np.ndarray | None = field(default=None, compare=False, repr=False)  # its embedding, once scored
     letter: int = -1  # the start of the letter holding it (index.letters), -1 outside letters
     part: str = ""  # a letter's date, signature or addressee line(s); "" for a sentence of the text
-    read: float = 0.0  # what the reader added to its score (read())
+    read: float = 0.0  # what the readers added to its score (read(), passage_reads()): not evidence
 
 
 def is_heading(s: str) -> bool:
@@ -198,11 +199,12 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         typed = bool(types) and has_type(s.text, types)
         value += cfg.type_bonus if typed else 0.0
         value += cfg.contact_bonus if contacts and has_type(s.text, contacts, CONTACT_TYPES) else 0.0
-        value += read_whole.get(s.passage.id, 0.0)
+        whole = read_whole.get(s.passage.id, 0.0)
+        value += whole
         if not s.part and s.letter >= 0:
             key = (s.passage.source, s.letter)
             best[key] = max(best.get(key, (-1e9, False)), (value, typed))
-        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part))
+        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part, read=whole))
     # A letter's date/signature/addressee line answers for its letter when the letter's best sentence
     # does not say what is asked itself ("vous transmettre aujourd'hui le rapport": sent when?): that
     # sentence's score with the type bonus, a little less; more when the question names a letter.
@@ -244,7 +246,7 @@ def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0,
     if context_weight > 0 and (in_context := load_reader("context")) is not None:
         logits = logits + context_weight * _logits(in_context, question, head, ranked)
     added = [weight * float(x) / reader.answerer_weight for x in logits]
-    head = [replace(s, score=s.score + a, read=a) for s, a in zip(head, added)]
+    head = [replace(s, score=s.score + a, read=s.read + a) for s, a in zip(head, added)]
     return sorted(head, key=lambda s: -s.score) + ranked[depth:]
 
 
@@ -386,7 +388,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     if contacts:  # a contact block is often a passage of its own, further down: its lines asked for
         more = split(passages[cfg.top : cfg.contact_top], sources, cfg)
         sents += [(cfg.top + r, s) for r, s in more if has_type(s.text, contacts, CONTACT_TYPES)]
-    ranked = score(question, qvec, sents, embedder, qlang, cfg, idf)
+    ranked = score(question, qvec, sents, embedder, qlang, cfg if cfg.passage_in_answer else replace(cfg, passage_weight=0.0), idf)
     # the evidence is the answerer's own score (calibrated without the reader), the reader picks the sentence
     evidence = max(s.score - s.read for s in ranked) if ranked else 0.0
     unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
