@@ -96,7 +96,8 @@ def shares(forms: set[str], terms: set[str], prefix: int = 5) -> bool:
 
 def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
     """Capitalised words of the question (after the first) that no indexed passage contains, under
-    either stemmer, nor (with `qlang`) any of their translations (index.lexicon): a question about
+    either stemmer, nor (with `qlang`) any of their translations (index.lexicon) or, for an acronym, its
+    other names (index/acronyms-en-fr.tsv): a question about
     "Australia" is not answered by documents that never name it, but an English question's
     "Secretary-General" is named by French documents that say "Secrétaire général"."""
     words = re.findall(r"\w+", question)[1:]
@@ -104,9 +105,8 @@ def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
     for w in words:
         if not w[:1].isupper() or len(w) <= 2 or any(map(knows, bm25mod.query_terms(w))):
             continue
-        if qlang in OTHER and any(map(knows, translated_terms(w, qlang))):
-            continue
-        if any(_names_known(name, knows) for name in acronyms().get(w, ())):
+        if qlang in OTHER and (any(map(knows, translated_terms(w, qlang)))
+                               or any(_names_known(name, knows) for name in acronyms().get(w, ()))):
             continue
         out.append(w)
     return out

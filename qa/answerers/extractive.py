@@ -34,7 +34,7 @@ class ExtractiveSettings:
     """The extractive answer's tuning (README, "The answer"); chosen with eval/sweep on the dev sets."""
     lexical_weight: float = 0.20  # weight of the question-term overlap beside the cosine similarity
     unknown_name_penalty: float = 0.1  # per name in the question that no indexed passage contains (Australia, ICANN)
-    translated_names: bool = True  # ... nor translates (index.lexicon: "Secretary" is known to French text's "secrétaire")
+    translated_names: bool = False  # ... nor translates (index.lexicon, acronyms-en-fr.tsv): off, it lost seeds abstention 0.750 -> 0.583 (REPORT, 2026-12-03)
     related_above: float = 0.82  # passages offered as "maybe related" when not answering (off-topic: 0.73–0.80)
     second_within: float = 0.06  # a second sentence is quoted if its score is this close to the best (sweep: 0.03 -> 0.06)
     answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
