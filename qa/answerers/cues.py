@@ -100,25 +100,21 @@ def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
     other names (index/acronyms-en-fr.tsv): a question about
     "Australia" is not answered by documents that never name it, but an English question's
     "Secretary-General" is named by French documents that say "Secrétaire général"."""
-    words = re.findall(r"\w+", question)[1:]
+    def known(word: str) -> bool:
+        return any(map(knows, bm25mod.query_terms(word)))
+
+    def named(name: str) -> bool:  # each content word of "Nations Unies" in some passage (bm25 drops "of", "de")
+        words = bm25mod.words(name)
+        return bool(words) and all(map(known, words))
+
     out = []
-    for w in words:
-        if not w[:1].isupper() or len(w) <= 2 or any(map(knows, bm25mod.query_terms(w))):
+    for w in re.findall(r"\w+", question)[1:]:
+        if not w[:1].isupper() or len(w) <= 2 or known(w):
             continue
-        if qlang in OTHER and (any(map(knows, translated_terms(w, qlang)))
-                               or any(_names_known(name, knows) for name in acronyms().get(w, ()))):
+        if qlang in OTHER and (any(map(knows, translated_terms(w, qlang))) or any(map(named, acronyms().get(w, ())))):
             continue
         out.append(w)
     return out
-
-
-_STOP = {"of", "on", "the", "for", "and", "de", "la", "le", "l", "des", "du", "sur", "pour", "et", "d"}
-
-
-def _names_known(name: str, knows) -> bool:
-    """Is each content word of `name` ("Nations Unies", "ONU") in some indexed passage?"""
-    words = [w for w in bm25mod.words(name) if w.lower() not in _STOP]
-    return bool(words) and all(any(map(knows, bm25mod.query_terms(w))) for w in words)
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import random
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -78,12 +79,16 @@ def answerer_features(items: list[data.Item], cands: list[list[str]], embedder) 
     return [data.answerer_scores(it, c, q, embedder) for it, c, q in zip(items, cands, qvecs)]
 
 
+@lru_cache(maxsize=1)
+def _bf16_cpu() -> bool:
+    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").exists() else []
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def fast_math():
     """bfloat16 autocast where the CPU computes in it (1.4x faster with AVX512-BF16; weights stay fp32);
     elsewhere fp32, as a CPU without it emulates bfloat16 some 10x slower (seen on an AVX2-only EPYC)."""
-    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").exists() else []
-    fast = "avx512_bf16" in flags or "amx_bf16" in flags
-    return torch.autocast("cpu", dtype=torch.bfloat16) if fast else contextlib.nullcontext()
+    return torch.autocast("cpu", dtype=torch.bfloat16) if _bf16_cpu() else contextlib.nullcontext()
 
 
 def pair_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]:
