@@ -77,6 +77,7 @@ class Collection:
         with self._lock:
             self.titles = titles
             self.rows = rows
+            self.by_place = {(r.path, r.lang, r.ordinal): r for r in rows.values()}  # neighbours()
             self.translated = frozenset(r.path for r in rows.values() if r.twin)  # retrieval.fuse
             self._version = version
 
@@ -205,6 +206,17 @@ class Collection:
             titles = self.titles
             return qvec, [replace(passage(c.row, c.score, c.dense or self._cosine(c.row.id, qvec)),
                                   title=titles.get(c.row.path, "")) for c in cands]
+
+    def neighbours(self, p: Passage, qvec: np.ndarray, reach: int = 1) -> list[Passage]:
+        """The chunks within `reach` of passage `p` in its file, in its language, before it then after
+        it, each with its cosine to the question (their vectors are the ingest's, from the cache)."""
+        with self._lock:
+            row, by = self.rows.get(p.id), self.by_place
+            if row is None:
+                return []
+            near = [by.get((row.path, row.lang, row.ordinal + d)) for d in range(-reach, reach + 1) if d]
+            title = self.titles.get(row.path, "")
+        return [replace(passage(r, 0.0, self._cosine(r.id, qvec)), title=title) for r in near if r is not None]
 
     def _cosine(self, cid: str, qvec: np.ndarray) -> float:
         return float(self.embedder.embed([self.rows[cid].embedded], "passage")[0] @ qvec)

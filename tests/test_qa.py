@@ -291,3 +291,32 @@ def test_a_lead_in_announces_the_list_below_it_whatever_its_last_character():
     assert quoted.endswith("organisation pratique et efficacité") and "La suite" not in quoted
     # a sentence that ends its paragraph without a list after it stays alone
     assert _window(text, "La suite est ailleurs.") == "La suite est ailleurs."
+
+
+def test_the_chunks_beside_the_best_passage_can_answer(seeds_index):
+    """collection.neighbours: the chunks next to a passage in its file and language, verbatim; given
+    to compose (ExtractiveSettings.neighbours), their sentences are candidates beside the top passages."""
+    from dataclasses import replace
+
+    from index.loader import Sources
+    from index.retrieval import passage
+    from qa.answerers import extractive
+
+    col = seeds_index.collection
+    rows = sorted((r for r in col.rows.values() if r.path.endswith(SEED_004)), key=lambda r: r.ordinal)
+    at = next(i for i, r in enumerate(rows) if "Nitin Desai" in r.text)
+    assert 0 < at, "the chair is named after the letter's first chunk"
+    q = "Qui a présidé le Groupe de travail sur la gouvernance de l'Internet ?"
+    qvec = col.embed_query(q)
+    before = passage(rows[at - 1], 1.0, 0.9)
+    near = col.neighbours(before, qvec)
+    assert rows[at].id in {p.id for p in near} and all(p.source == before.source and p.lang == "fr" for p in near)
+    sources = Sources()
+    for p in near:
+        assert sources.text(p.source)[p.start : p.end] == p.text and -1 <= p.similarity <= 1
+    cfg = replace(extractive.DEFAULT, top=1)
+    kw = dict(threshold=-1.0, knows=col.knows, idf=col.idf, cfg=cfg)
+    alone, _ = extractive.compose(q, "fr", qvec, [before], col.embedder, sources, **kw)
+    beside, _ = extractive.compose(q, "fr", qvec, [before], col.embedder, sources, near=near, **kw)
+    assert "Nitin Desai" not in alone.citations[0].quote
+    assert "Nitin Desai" in beside.citations[0].quote and beside.citations[0].passage.id == rows[at].id

@@ -1,8 +1,9 @@
 """Extractive answers: the sentence(s) that answer, quoted verbatim, each with its [n] citation.
 
 No generative model: the answer is built from the source's own sentences, so every claim is a quote.
-Each candidate sentence of the best passages is scored by its cosine similarity to the question
-(the same embedder) plus the share of the question's terms it contains; the best of them are then
+Each candidate sentence of the best passages (and of the chunks beside the best one in its file, where
+the answer to what it matched often is) is scored by its cosine similarity to the question (the same
+embedder) plus the share of the question's terms it contains; the best of them are then
 read by the reader (qa.reader, a small cross-encoder), whose logit corrects the score (`read`). The
 best sentence's score without the reader's part is the evidence: under a threshold calibrated on the
 seeds dev set (`qa eval`), the answer says the documents do not say, and offers the closest passages
@@ -49,6 +50,9 @@ class ExtractiveSettings:
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
     contact_top: int = 8  # passages whose contact lines are candidates for such a question
     top: int = 3  # passages whose sentences are candidates
+    neighbours: int = 1  # ... and the chunks this close to the best passage in its file (0: none; REPORT 2026-12-03)
+    neighbour_rank: int = 0  # the passage rank their sentences score at (rank_bonus): as the best passage's own
+    neighbours_in_rerank: bool = False  # retrieve()'s rerank reads them too, and may return one first (off: R@1 lower, accuracy the same)
     rerank_depth: int = 5  # retrieval's first passages reordered by their best sentence (rerank; 0: off)
     lexicon: bool = True  # a sentence in the other language shares the question's terms through index.lexicon
     idf_overlap: bool = True  # the overlap weighs each question word by its idf in the collection
@@ -379,18 +383,23 @@ def _ends(s: str) -> bool:
 
 def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], embedder, sources: Sources, *,
             threshold: float, knows=lambda term: True, idf=lambda term: 1.0, note: str = "",
-            cfg: ExtractiveSettings = DEFAULT) -> tuple[Answer, float]:
-    """Build the answer from the best passages; returns it with the evidence score that decided it."""
+            cfg: ExtractiveSettings = DEFAULT, near: list[Passage] = ()) -> tuple[Answer, float]:
+    """Build the answer from the best passages (and `near`: the chunks around the best one, whose
+    sentences score at `cfg.neighbour_rank`); returns it with the evidence score that decided it."""
     msg = MESSAGES[qlang if qlang in MESSAGES else "en"]
     parts = tuple(letter_parts(question, expected_types(question))) if cfg.letters else ()
     sents = split(passages[: cfg.top], sources, cfg, parts)
+    sents += nearby(near, passages[: cfg.top], sources, cfg)
     contacts = expected_types(question, CONTACT_TYPES)
     if contacts:  # a contact block is often a passage of its own, further down: its lines asked for
         more = split(passages[cfg.top : cfg.contact_top], sources, cfg)
         sents += [(cfg.top + r, s) for r, s in more if has_type(s.text, contacts, CONTACT_TYPES)]
     ranked = score(question, qvec, sents, embedder, qlang, cfg if cfg.passage_in_answer else replace(cfg, passage_weight=0.0), idf)
-    # the evidence is the answerer's own score (calibrated without the reader), the reader picks the sentence
-    evidence = max(s.score - s.read for s in ranked) if ranked else 0.0
+    # the evidence is the answerer's own score (calibrated without the reader) of the passages retrieval
+    # found (not of the chunks beside them: "Et par qui ?" is not answered by an address line next to a
+    # passage); the reader and the neighbours pick the sentence
+    found = {p.id for p in passages[: cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
+    evidence = max((s.score - s.read for s in ranked if s.passage.id in found or s.part), default=0.0)
     unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
     evidence -= cfg.unknown_name_penalty * len(unknown)
     if evidence < threshold:
@@ -446,10 +455,24 @@ def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage],
     head = passages[: cfg.rerank_depth]
     if len(head) < 2:
         return passages
+    near = collection.neighbours(head[0], qvec, cfg.neighbours) if cfg.neighbours and cfg.neighbours_in_rerank else []
+    near = [p for p in near if p.id not in {h.id for h in head}]
     best: dict[str, float] = {}
-    for s in score(question, qvec, split(head, sources, cfg), collection.embedder, qlang, cfg, collection.idf):
+    sents = split(head, sources, cfg) + nearby(near, head, sources, cfg)
+    for s in score(question, qvec, sents, collection.embedder, qlang, cfg, collection.idf):
         best.setdefault(s.passage.id, s.score)
-    return sorted(head, key=lambda p: -best.get(p.id, -1e9)) + passages[cfg.rerank_depth :]
+    taken = {p.id for p in near}
+    rest = [p for p in passages[cfg.rerank_depth :] if p.id not in taken]
+    return sorted(head + near, key=lambda p: -best.get(p.id, -1e9)) + rest
+
+
+def nearby(near: list[Passage], passages: list[Passage], sources: Sources, cfg: ExtractiveSettings) -> list[tuple[int, Sentence]]:
+    """The candidate sentences of the chunks `near` the best passage that are not among `passages`,
+    at the rank `cfg.neighbour_rank`: the right document's answer is often in the chunk beside the one
+    that matched the question's words (a paragraph cut in two, the name after its lead-in)."""
+    have = {p.id for p in passages}
+    near = [p for p in near if p.id not in have]
+    return [(cfg.neighbour_rank, s) for _, s in split(near, sources, cfg)] if near else []
 
 
 class ExtractiveAnswerer(Answerer):
@@ -469,7 +492,9 @@ class ExtractiveAnswerer(Answerer):
 
     def answer(self, query: Query, passages: list[Passage], sources: Sources, history=()) -> Answer:
         vector = query.vector if query.vector is not None else self.collection.embed_query(query.search)
+        cfg = self.settings
+        near = self.collection.neighbours(passages[0], vector, cfg.neighbours) if cfg.neighbours and passages else []
         ans, _ = compose(query.search, query.lang, vector, passages, self.collection.embedder, sources,
                          threshold=self.threshold, knows=self.collection.knows,
-                         idf=self.collection.idf, note=query.note, cfg=self.settings)
+                         idf=self.collection.idf, note=query.note, cfg=cfg, near=near)
         return replace(ans, answerer=self.name)

@@ -28,8 +28,8 @@ def main(argv=None) -> None:
     seen: dict[str, tuple[float, float]] = {}
     plain = extractive.read
 
-    def recording(question, ranked, depth, weight=1.0):
-        out = plain(question, ranked, depth, weight)
+    def recording(question, ranked, *args, **kwargs):
+        out = plain(question, ranked, *args, **kwargs)
         if out:
             seen[question] = (max(s.score - s.read for s in out), max(s.score for s in out))
         return out
