@@ -455,10 +455,11 @@ def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage],
     head = passages[: cfg.rerank_depth]
     if len(head) < 2:
         return passages
+    have = {h.id for h in head}
     near = collection.neighbours(head[0], qvec, cfg.neighbours) if cfg.neighbours and cfg.neighbours_in_rerank else []
-    near = [p for p in near if p.id not in {h.id for h in head}]
+    near = [p for p in near if p.id not in have]
     best: dict[str, float] = {}
-    sents = split(head, sources, cfg) + nearby(near, head, sources, cfg)
+    sents = split(head, sources, cfg) + [(cfg.neighbour_rank, s) for _, s in split(near, sources, cfg)]
     for s in score(question, qvec, sents, collection.embedder, qlang, cfg, collection.idf):
         best.setdefault(s.passage.id, s.score)
     taken = {p.id for p in near}
