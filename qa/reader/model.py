@@ -217,6 +217,7 @@ class Reader:
                     tmp.write_bytes(_graph(w, meta, f.heads, f.eps, self.int8))
                     os.replace(tmp, path)
                 opts = ort.SessionOptions()
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep: spinning, they starve the other model (README, "Speed")
                 opts.log_severity_level = 3
                 if self._threads:
                     opts.intra_op_num_threads, opts.inter_op_num_threads = self._threads, 1
