@@ -40,6 +40,8 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     # the reader was trained on these train splits: its lines here flatter it (its test-split numbers: README)
     ("no reader (the answerer's score alone)", replace(E, reader_depth=0), F),
     ("the reader reads the best 6", replace(E, reader_depth=6), F),
+    ("the reader reads the best 8", replace(E, reader_depth=8), F),
+    ("the reader reads the best 10", replace(E, reader_depth=10), F),
     ("the reader reads the best 20", replace(E, reader_depth=20), F),
     ("the reader at its trained weight", replace(E, reader_weight=1.0), F),
     ("the reader at 2/3 of its trained weight", replace(E, reader_weight=0.67), F),
@@ -68,6 +70,7 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader reads each passage whole at 0.5, sentences of the first 5", replace(E, passage_weight=0.5, top=5), F),
     ("a second quote within 0.03 of the best (before 2026-12-02)", replace(E, second_within=0.03), F),
     ("a second quote only if it holds the kind of thing asked", replace(E, second_typed=True), F),
+    ("a second quote only if it holds the kind of thing asked, when the first gave the short answer", replace(E, second_typed_after_short=True), F),
     ("a second quote within 0.10 of the best, no length limit", replace(E, second_within=0.10), F),
     ("one next sentence, a second quote within 0.10 of the best, no length limit",
      replace(E, window_next=1, second_within=0.10), F),
