@@ -40,6 +40,7 @@ class ExtractiveSettings:
     second_within: float = 0.06  # a second sentence is quoted if its score is this close to the best (sweep: 0.03 -> 0.06)
     answer_chars: int = 0  # ... and if both quotes fit in this many characters (0: each in its window)
     second_typed: bool = False  # ... and, when the question asks for a kind of thing (a name, a date), if it holds one (off: lower on the train slices)
+    second_typed_after_short: bool = False  # ... only when the first quote gave the short answer ("Nitin Desai [1]"; off: PIAF one question lower, eval/sweep-second-quote.md)
     min_sentence_chars: int = 25
     min_fact_chars: int = 12  # a shorter line is a candidate if it holds a number (a date, a fax number)
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
@@ -408,7 +409,9 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         return Answer(msg["none"], qlang, False, [], related, note), evidence
     similarity = embedder.calibration.twin_min_similarity
     chosen = [window(ranked[0], cfg)]
-    asked = expected_types(question) if cfg.second_typed else []
+    best = ranked[0]
+    span = short_answer(best.text, question, expected_types(question), expected_types(question, CONTACT_TYPES)) if cfg.short_answers else None
+    asked = expected_types(question) if cfg.second_typed or (cfg.second_typed_after_short and span is not None) else []
     for s in ranked[1:]:
         if (s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text)
                 and not is_title(s.text)  # a document's title beside the answer says nothing more
@@ -439,8 +442,6 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         quote = f"« {clean(s.text)} »" if qlang == "fr" else f"“{clean(s.text)}”"
         pieces.append(f"{quote}{tag} [{n}]")
     lead = msg["lead"]
-    best = ranked[0]
-    span = short_answer(best.text, question, expected_types(question), expected_types(question, CONTACT_TYPES)) if cfg.short_answers else None
     if span is not None and chosen[0].start <= best.start and best.end <= chosen[0].end:
         lead = f"{clean(best.text[span[0] : span[1]])} [1] — {lead}"  # the thing asked for, then the quote saying it
     return Answer(lead + " ".join(pieces), qlang, True, cites, [], note), evidence
