@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunker import clean
+from index.e5fast import session_options
 
 from . import weights
 
@@ -216,11 +217,8 @@ class Reader:
                     tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
                     tmp.write_bytes(_graph(w, meta, f.heads, f.eps, self.int8))
                     os.replace(tmp, path)
-                opts = ort.SessionOptions()
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep: spinning, they starve the other model (README, "Speed")
+                opts = session_options(self._threads)
                 opts.log_severity_level = 3
-                if self._threads:
-                    opts.intra_op_num_threads, opts.inter_op_num_threads = self._threads, 1
                 self._tok, self._f = weights.tokenizer(), f
                 self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         return self
