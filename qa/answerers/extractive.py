@@ -28,6 +28,7 @@ from ..types import Answer, Citation
 from .base import LANG_NAMES, MESSAGES, Answerer, Query
 from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, question_words, shares,
                    short_answer, unknown_names)
+from .spans import is_heading, is_title, window as span
 
 
 @dataclass(frozen=True)
@@ -92,27 +93,6 @@ class Sentence:
     letter: int = -1  # the start of the letter holding it (index.letters), -1 outside letters
     part: str = ""  # a letter's date, signature or addressee line(s); "" for a sentence of the text
     read: float = 0.0  # what the readers added to its score (read(), passage_reads()): not evidence
-
-
-def is_heading(s: str) -> bool:
-    """A numbered title ("8. Participation de la société civile à la Phase II") or a short line
-    without a final stop names a topic without saying anything about it: never the answer alone. A
-    short line with a number in it ("Fax : 41 22 789 53 82", "Le 11 juillet 2005") is a fact, not a
-    title. (A long title in capitals stays a candidate: "DECLARATION ..., PRESENTEE PAR LE CAUCUS"
-    says who presented it.)"""
-    s = s.strip()
-    ends = s[-1:] in ".!?»”\"'…;:"
-    if ends:
-        return False
-    numbered = re.match(r"\d+[.)]\s", s) is not None
-    return numbered or (len(s) < 40 and not re.search(r"\d", s))
-
-
-def is_title(s: str) -> bool:
-    """A line in capitals without a final stop ("DECLARATION SUR LE GROUPE DE TRAVAIL..."): a document's
-    title names its subject, so it shares the words of most questions about it, and answers few."""
-    letters_ = [c for c in s if c.isalpha()]
-    return bool(letters_) and not _ends(s) and sum(c.isupper() for c in letters_) >= 0.8 * len(letters_)
 
 
 def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT,
@@ -315,71 +295,14 @@ def _translates(a: Sentence, b: Sentence, similarity: float) -> bool:
             and float(a.vec @ b.vec) >= similarity)
 
 
-def _neighbour(text: str, start: int, end: int, after: bool, reach: int) -> tuple[int, int] | None:
-    """The sentence (or list item, or line of an address) right after [start, end), or right before."""
-    if after:
-        spans = sentences(text, end, min(len(text), end + 2 * reach))
-        return spans[0] if spans else None
-    para = text.rfind("\n\n", 0, start)
-    spans = sentences(text, max(0, para, start - 2 * reach), start)
-    return spans[-1] if spans else None
-
-
 def window(s: Sentence, cfg: ExtractiveSettings = DEFAULT) -> Sentence:
-    """The quote around the best sentence: the sentence alone says what the question asks about more
-    often than the answer to it, which tends to come next ("On 26-27 February, the ITU will organise
-    a meeting... This will take place outside the WSIS process."). So the next sentence of the same
-    paragraph is quoted too; a lead-in ending with ":" takes the block that follows (list items, an
-    address); a line without a final stop (a letterhead, a title) takes the line before. All within
-    cfg.window_chars, as one verbatim span of the file."""
-    text, limit = s.source, cfg.window_chars
-    if not text:
+    """The quote around the best sentence (qa.answerers.spans.window, with cfg's window_* settings), as one
+    verbatim span of its file."""
+    if not s.source:
         return s
-    a, b = s.start, s.end
-    if cfg.window_lead and (text[a:b].rstrip().endswith(":") or _list_follows(text, b)):
-        b = _block_after(text, a, b, limit)
-    else:
-        for _ in range(cfg.window_next):
-            nxt = _neighbour(text, a, b, True, limit)
-            if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > limit or is_heading(text[nxt[0] : nxt[1]]):
-                break
-            b = nxt[1]
-        if cfg.window_lead and b > s.end and _list_follows(text, b):  # the next sentence announces a list
-            b = _block_after(text, a, b, limit)
-    if cfg.window_prev and not _ends(text[s.start : s.end]):
-        prv = _neighbour(text, a, b, False, limit)
-        if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= limit:
-            a = prv[0]
-    return Sentence(s.passage, a, b, text[a:b], s.score, text)
-
-
-def _block_after(text: str, a: int, b: int, limit: int) -> int:
-    """The end of the block after a lead-in (list items, the lines of an address), within `limit` of
-    `a`: it may start after a blank line and ends at the next one."""
-    first = True
-    while (nxt := _neighbour(text, a, b, True, limit)) and nxt[1] - a <= limit:
-        if not first and "\n\n" in text[b : nxt[0]]:
-            break
-        b, first = nxt[1], False
-    return b
-
-
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-–—•·*▪◦]|\d{1,2}[.)]|[a-z][.)])[ \t]+\S")
-
-
-def _list_follows(text: str, end: int) -> bool:
-    """Does a list start on the line after `end` (a blank line between allowed)? A lead-in is a lead-in
-    whatever its last character: "Celles-ci incluent." announces the items below it as ":" would."""
-    nl = text.find("\n", end)
-    if nl < 0 or text[end:nl].strip():
-        return False  # the sentence does not end its line
-    rest = text[nl + 1 : nl + 400].lstrip("\n")
-    lines = rest.split("\n", 2)
-    return len(lines) >= 2 and all(_LIST_ITEM.match(line) for line in lines[:2])
-
-
-def _ends(s: str) -> bool:
-    return s.rstrip()[-1:] in ".!?»”\"'…;:"
+    a, b = span(s.source, s.start, s.end, limit=cfg.window_chars, next_=cfg.window_next,
+                prev=cfg.window_prev, lead=cfg.window_lead)
+    return Sentence(s.passage, a, b, s.source[a:b], s.score, s.source)
 
 
 def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], embedder, sources: Sources, *,
