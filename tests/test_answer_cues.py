@@ -162,3 +162,18 @@ def test_a_documents_title_is_never_the_second_quote(seeds_index):
     ans = seeds_index.ask("Who chaired the Working Group on Internet Governance?")
     assert ans.answered and "Nitin Desai" in ans.citations[0].quote
     assert not any(c.quote.isupper() for c in ans.citations[1:]), [c.quote for c in ans.citations]
+
+
+def test_the_evidence_is_the_score_alone_unless_a_share_of_the_readers_part_is_asked_for():
+    from dataclasses import replace
+
+    from qa.answerers.extractive import DEFAULT, Sentence, evidence_of
+    from qa.types import Passage
+
+    p = Passage("x", "a.txt", "en", 0.0, 0, 1, (1, 1), "a")
+    # the first sentence scores high only thanks to the reader; the second on its own
+    read_up, plain = Sentence(p, 0, 1, "x", score=1.00, read=0.30), Sentence(p, 0, 1, "x", score=0.90, read=-0.05)
+    assert evidence_of([read_up, plain], 0) == pytest.approx(0.95)  # the score without the reader's part
+    assert evidence_of([read_up, plain], 2) == pytest.approx(0.95 - 2 * DEFAULT.unknown_name_penalty)
+    assert evidence_of([read_up, plain], 0, replace(DEFAULT, evidence_read=1.0)) == pytest.approx(1.00)
+    assert evidence_of([], 0) == 0.0

@@ -120,6 +120,22 @@ def test_squad_and_its_long_variant_load_with_every_document(tmp_path):
     assert read_text(md.paths[0] / first.gold[0]).stated == "Warsaw"  # the context of its every chunk
 
 
+@pytest.mark.parametrize("name", ["piaf", "squad"])
+def test_an_absent_set_leaves_half_its_articles_out_and_their_questions_unanswerable(name, tmp_path):
+    whole, absent = load_set(name, tmp_path, split="all", full=True), load_set(f"{name}-absent", tmp_path, split="all", full=True)
+    assert [q.id for q in absent.questions] == [q.id for q in whole.questions]  # the same questions
+    files = {f.name for f in absent.paths[0].iterdir()}
+    left_out = {q.article for q in absent.questions if not q.answerable}
+    assert 0.3 < len(left_out) / len({q.article for q in whole.questions}) < 0.7
+    for q, was in zip(absent.questions, whole.questions):
+        if q.answerable:  # its paragraph is there, as it was
+            assert q == was and q.gold[0] in files and q.article not in left_out
+        else:  # no paragraph of its article is
+            assert not q.gold and not q.answers and was.gold[0] not in files
+    train = load_set(f"{name}-absent", tmp_path, split="train", full=True)
+    assert {q.article for q in train.questions} == {q.article for q in whole.questions if split_of(q.article) == "train"}
+
+
 class FakeSystem:
     """What the harness calls: a name and retrieve(question, k) -> list[Passage]."""
 

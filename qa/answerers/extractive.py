@@ -75,6 +75,7 @@ class ExtractiveSettings:
     passage_weight: float = 0.0
     passage_tokens: int = 192
     passage_in_answer: bool = True  # False: only the rerank reads whole passages, the sentence is chosen without it
+    evidence_read: float = 0.0  # the share of the reader's part counted in the evidence that decides abstention (0: the score alone)
     context_weight: float = 0.0  # a reader in context's logit (QA_READER_CONTEXT) added to the reader's at this weight: off, 0.25 lost on the test splits (eval/sweep-reader-context-test.md)
 
 
@@ -305,6 +306,14 @@ def window(s: Sentence, cfg: ExtractiveSettings = DEFAULT) -> Sentence:
     return Sentence(s.passage, a, b, s.source[a:b], s.score, s.source)
 
 
+def evidence_of(candidates: list[Sentence], unknown: int, cfg: ExtractiveSettings = DEFAULT) -> float:
+    """How strongly the candidate sentences of the passages retrieval found answer: the best one's score
+    without the reader's part, plus `cfg.evidence_read` x that part (0: the score alone), less the
+    unknown-name penalty for each of the question's `unknown` names. Under the threshold: abstain."""
+    best = max((s.score - s.read + cfg.evidence_read * s.read for s in candidates), default=0.0)
+    return best - cfg.unknown_name_penalty * unknown
+
+
 def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], embedder, sources: Sources, *,
             threshold: float, knows=lambda term: True, idf=lambda term: 1.0, note: str = "",
             cfg: ExtractiveSettings = DEFAULT, near: list[Passage] = ()) -> tuple[Answer, float]:
@@ -323,9 +332,8 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     # found (not of the chunks beside them: "Et par qui ?" is not answered by an address line next to a
     # passage); the reader and the neighbours pick the sentence
     found = {p.id for p in passages[: cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
-    evidence = max((s.score - s.read for s in ranked if s.passage.id in found or s.part), default=0.0)
     unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
-    evidence -= cfg.unknown_name_penalty * len(unknown)
+    evidence = evidence_of([s for s in ranked if s.passage.id in found or s.part], len(unknown), cfg)
     if evidence < threshold:
         # nothing is "related" to a question about something the documents never name
         related = [] if unknown else [p for p in passages[:3] if p.similarity >= cfg.related_above]

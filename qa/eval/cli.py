@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
 
     s = sub.add_parser("eval", help="measure retrieval, answers and citations on an evaluation set, beside baselines",
                        epilog="sets: seeds, paris-call, paris-call-en-only, paris-call-fr-only, piaf (--full), squad, piaf-long, "
-                              "squad-long, piaf-md, squad-md, tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
+                              "squad-long, piaf-md, squad-md, piaf-absent, squad-absent (half the articles left out: their "
+                              "questions unanswerable), tatoeba, un, or a questions .jsonl with --docs. Indexes and embedding "
                               "caches are kept in --workdir, so a second run is fast.")
     s.add_argument("set", metavar="SET", help=" | ".join(SETS) + " | FILE.jsonl (with --docs)")
     s.add_argument("--home", default=None, help="index into this data folder, keeping what it holds (default: "

@@ -17,6 +17,8 @@ Sets (the shared data is ../shared beside the checkout, or QA_SHARED):
                         English questions; the test split: 1,268 of 8 articles)
     piaf-long, squad-long  the same questions, each article's paragraphs joined into one file (191, 24)
     piaf-md, squad-md   the -long files as Markdown, the article's title as their heading
+    piaf-absent, squad-absent  the paragraphs of about half of the articles (by a hash of the title): the
+                        questions about the others are unanswerable; abstention is calibrated on them
     tatoeba, un         EN/FR sentence pairs: does the embedder rank a sentence's translation first?
     PATH.jsonl          questions in the seeds / Paris Call format, over the files in `docs`
 

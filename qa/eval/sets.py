@@ -22,10 +22,11 @@ from .splits import split_of
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = ("seeds", "paris-call", "paris-call-en-only", "paris-call-fr-only", "piaf", "squad", "piaf-long", "squad-long",
-        "piaf-md", "squad-md", "tatoeba", "un")
+        "piaf-md", "squad-md", "piaf-absent", "squad-absent", "tatoeba", "un")
 SPLITS = ("train", "test", "all")
-HELD_OUT_BY_DEFAULT = ("piaf", "squad", "piaf-long", "squad-long", "piaf-md", "squad-md")  # the sets we tune on: test split by default
+HELD_OUT_BY_DEFAULT = ("piaf", "squad", "piaf-long", "squad-long", "piaf-md", "squad-md", "piaf-absent", "squad-absent")  # the sets we tune on: test split by default
 PIAF_SAMPLE, PIAF_SEED = 1000, 0
+ABSENT_SHARE = 0.5  # the share of articles the -absent sets leave out of their documents
 BILINGUAL_SEED = "000_"  # the seed holding an English and a French text: a hit must match gold_lang
 # SQuAD-format sets: (data file under shared/eval, question language, file prefix)
 WIKI = {"piaf": ("piaf/piaf-v1.0.json", "fr", "piaf"), "squad": ("squad-en/dev-v1.1.json", "en", "squad")}
@@ -113,6 +114,25 @@ def wiki(name: str, workdir: Path, long: bool = False, md: bool = False) -> tupl
     return folder, questions
 
 
+def absent(name: str, workdir: Path) -> tuple[Path, list[Question]]:
+    """A SQuAD-format set (piaf, squad) with about half of its articles left out of the documents (by a
+    hash of the title, apart from the train/test split's): the questions about them have no answer in
+    the collection, so they count as unanswerable, and the others as in `wiki`. It is what abstention is
+    calibrated on (their train split) and measured on (test), in both languages; a question about a
+    left-out article that another article happens to answer is counted unanswerable all the same."""
+    folder, questions = wiki(name, workdir)
+    kept = workdir / f"{WIKI[name][2]}-absent-paragraphs"
+    kept.mkdir(parents=True, exist_ok=True)
+    out = []
+    for q in questions:
+        if split_of("absent:" + q.article, share=ABSENT_SHARE) == "test":
+            out.append(replace(q, answerable=False, gold=(), answers=()))
+            continue
+        _write(kept / q.gold[0], (folder / q.gold[0]).read_text("utf-8"))
+        out.append(q)
+    return kept, out
+
+
 def _write(f: Path, text: str) -> None:
     if not f.exists() or f.read_text("utf-8") != text:
         f.write_text(text, "utf-8", newline="")
@@ -160,6 +180,9 @@ def _load(name: str, workdir: Path, docs) -> EvalSet:
         qs = read_questions(need(paris_questions), cross_lang={"en": "fr", "fr": "en"}.get(only))
         qs = [replace(q, article=q.gold[0]) if q.gold else q for q in qs]  # split by document
         return EvalSet(name, tuple(need(pc / lang) for lang in ("en", "fr") if only in (None, lang)), tuple(qs))
+    if name.endswith("-absent") and name.removesuffix("-absent") in WIKI:
+        folder, qs = absent(name.removesuffix("-absent"), workdir)
+        return EvalSet(name, (folder,), tuple(qs))
     base = name.removesuffix("-long").removesuffix("-md")
     if base in WIKI:
         folder, qs = wiki(base, workdir, long=name.endswith("-long"), md=name.endswith("-md"))

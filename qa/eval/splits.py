@@ -11,7 +11,7 @@ import hashlib
 TEST_SHARE = 0.3  # about 30% of the articles are held out
 
 
-def split_of(key: str) -> str:
-    """'test' for about TEST_SHARE of keys, else 'train'."""
+def split_of(key: str, share: float = TEST_SHARE) -> str:
+    """'test' for about `share` of keys, else 'train'."""
     h = int(hashlib.sha256(key.strip().encode("utf-8")).hexdigest()[:8], 16) / 2**32
-    return "test" if h < TEST_SHARE else "train"
+    return "test" if h < share else "train"

@@ -1,10 +1,17 @@
-"""Would the reader help abstention? ``python -m qa.reader.abstain [--home DIR]``.
+"""Calibrate abstention: ``python -m qa.reader.abstain record|fit``.
 
-Asks every seeds dev question (tests/data/seeds_dev.jsonl) of an index of the seeds and records, for
-each, the best sentence's evidence as the answerer decides abstention today (its score alone) and as
-it would with the reader's part added; prints how well each separates the answerable questions from
-the unanswerable ones (AUC) and the unanswerable ones' values. The seeds are a tuned set: a threshold
-on the combined value would need a split the reader has not seen.
+``record --sets piaf-absent,squad-absent --split train`` asks every question of the sets with
+abstention off and writes, for each, what the evidence is made of (for each candidate sentence of the
+passages retrieval found: its score without the reader's part, and that part; the unknown names) and
+whether the answer it gave was right, to a JSON file (default eval/abstain-SPLIT.json). The -absent
+sets leave half of their articles out of the documents, so half of their questions are unanswerable
+(qa/eval/sets.py); the seeds have 12 unanswerable questions of their own.
+
+``fit --train eval/abstain-train.json --test eval/abstain-test.json`` chooses, on the train rows only,
+for each share of the reader's part in the evidence (`ExtractiveSettings.evidence_read`) the threshold
+that makes the most of each set's answers (right answers of the answerable questions and abstentions
+of the unanswerable ones, the two rates averaged, then the sets averaged), and prints what that
+threshold gives on every set of both files: answered, abstained, accurate, beside the threshold in use.
 """
 from __future__ import annotations
 
@@ -17,40 +24,128 @@ import numpy as np
 from qa.answerers import extractive
 
 ROOT = Path(__file__).resolve().parents[2]
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def record(sets: list[str], split: str, limit: int | None, workdir: Path | None) -> list[dict]:
+    """One row per question of `sets`: its set, whether it is answerable and answered right with
+    abstention off, its candidates' (score without the reader, the reader's part) and unknown names."""
+    from qa.eval import evaluate
+
+    seen: dict[str, tuple[list, int]] = {}
+    plain = extractive.evidence_of
+    last: list[str] = [""]
+
+    def recording(candidates, unknown, cfg=extractive.DEFAULT):
+        seen[last[0]] = ([(round(s.score - s.read, 4), round(s.read, 4)) for s in candidates], unknown)
+        plain(candidates, unknown, cfg)
+        return 1e3  # never abstain: every question gets the answer it would give
+
+    rows = []
+    extractive.evidence_of = recording
+    try:
+        for name in sets:
+            from qa import api
+
+            ask = api.Index.ask
+
+            def asking(self, question, *a, **k):
+                last[0] = question
+                return ask(self, question, *a, **k)
+
+            api.Index.ask = asking
+            try:
+                report = evaluate(name, split=split, limit=limit, baselines=False, embed_latency=False,
+                                  workdir=workdir, progress=True)
+            finally:
+                api.Index.ask = ask
+            for o in report.outcomes:
+                cands, unknown = seen.pop(o.question, ([], 0))
+                rows.append({"set": name, "id": o.id, "lang": o.lang, "answerable": o.answerable,
+                             "correct": bool(o.correct), "candidates": cands, "unknown": unknown})
+    finally:
+        extractive.evidence_of = plain
+    return rows
+
+
+def evidence(row: dict, share: float, penalty: float) -> float:
+    """The evidence of a recorded question at this share of the reader's part (-inf: no candidate)."""
+    if not row["candidates"]:
+        return -np.inf
+    return max(a + share * r for a, r in row["candidates"]) - penalty * row["unknown"]
+
+
+def rates(rows: list[dict], share: float, threshold: float, penalty: float) -> dict:
+    ans = [r for r in rows if r["answerable"]]
+    un = [r for r in rows if not r["answerable"]]
+    answered = [evidence(r, share, penalty) >= threshold for r in ans]
+    out = {"n": len(rows), "answered": np.mean(answered) if ans else None,
+           "accuracy": np.mean([a and r["correct"] for a, r in zip(answered, ans)]) if ans else None,
+           "abstained": np.mean([evidence(r, share, penalty) < threshold for r in un]) if un else None}
+    out["utility"] = np.mean([x for x in (out["accuracy"], out["abstained"]) if x is not None])
+    return out
+
+
+def by_set(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["set"], []).append(r)
+    return out
+
+
+def fit(train: list[dict], share: float, penalty: float) -> float:
+    """The threshold with the best mean utility over the train sets (the lowest of equals)."""
+    sets = by_set(train)
+    values = sorted({round(evidence(r, share, penalty), 4) for r in train if r["candidates"]})
+    best, at = -1.0, 0.0
+    for t in values:
+        u = np.mean([rates(rs, share, t, penalty)["utility"] for rs in sets.values()])
+        if u > best + 1e-9:
+            best, at = u, t
+    return at
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--home", type=Path, default=Path.home() / ".cache" / "bilingual-qa" / "abstain-seeds")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("--sets", default="piaf-absent,squad-absent")
+    r.add_argument("--split", default="train")
+    r.add_argument("--limit", type=int)
+    r.add_argument("--workdir", type=Path)
+    r.add_argument("--out", type=Path)
+    f = sub.add_parser("fit")
+    f.add_argument("--train", type=Path, default=ROOT / "eval" / "abstain-train.json")
+    f.add_argument("--test", type=Path, nargs="*", default=[ROOT / "eval" / "abstain-test.json"])
     args = ap.parse_args(argv)
-    from qa import Index
+    if args.cmd == "record":
+        rows = record(args.sets.split(","), args.split, args.limit, args.workdir)
+        out = args.out or ROOT / "eval" / f"abstain-{args.split}.json"
+        out.write_text(json.dumps(rows, ensure_ascii=False) + "\n", "utf-8")
+        print(f"{len(rows)} questions recorded in {out}")
+        return
+    cfg = extractive.DEFAULT
+    penalty = cfg.unknown_name_penalty
+    train = json.loads(args.train.read_text("utf-8"))
+    files = [(args.train.stem, train)] + [(p.stem, json.loads(p.read_text("utf-8"))) for p in args.test if p.exists()]
+    in_use = calibrated()
+    print(f"threshold in use (share 0): {in_use}; unknown-name penalty {penalty}")
+    print("| share | threshold | file | set | n | answered | abstained | accuracy | utility |")
+    print("|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    for share, t in [(0.0, in_use)] + [(s, fit(train, s, penalty)) for s in SHARES]:
+        for fname, rows in files:
+            for name, rs in by_set(rows).items():
+                x = rates(rs, share, t, penalty)
+                cell = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+                print(f"| {share} | {t:.3f} | {fname} | {name} | {x['n']} | {cell(x['answered'])} | "
+                      f"{cell(x['abstained'])} | {cell(x['accuracy'])} | {cell(x['utility'])} |")
 
-    seen: dict[str, tuple[float, float]] = {}
-    plain = extractive.read
 
-    def recording(question, ranked, *args, **kwargs):
-        out = plain(question, ranked, *args, **kwargs)
-        if out:
-            seen[question] = (max(s.score - s.read for s in out), max(s.score for s in out))
-        return out
+def calibrated() -> float:
+    """The threshold the default embedder's calibration sets today."""
+    from index.embedders import default_name, get_embedder
 
-    extractive.read = recording
-    idx = Index(args.home)
-    if not len(idx):
-        idx.add([ROOT / "seeds"])
-    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "seeds_dev.jsonl").read_text(encoding="utf-8").splitlines()]
-    values = []
-    for r in rows:
-        seen.pop(r["question"], None)
-        idx.ask(r["question"])
-        if r["question"] in seen:
-            values.append((seen[r["question"]], bool(r["answerable"])))
-    for k, name in ((0, "score alone (today)"), (1, "score + reader")):
-        pos = np.array([v[k] for v, a in values if a])
-        neg = np.array([v[k] for v, a in values if not a])
-        auc = float(np.mean(pos[:, None] > neg[None, :]))
-        print(f"{name}: AUC {auc:.3f} ({len(pos)} answerable, {len(neg)} not); unanswerable: "
-              + " ".join(f"{x:.3f}" for x in np.sort(neg)))
+    return get_embedder(default_name()).calibration.abstain_below
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ from .encoder import Encoder, batch
 from .model import ARTEFACT, context_ids, pair_ids
 
 
+NULL_START = 0.95  # the evidence under which the answerer abstains (index.embedders.E5Small.calibration)
+
+
 def choose(items: list[data.Item], n: int, rng: random.Random) -> list[data.Item]:
     """``n`` PIAF/SQuAD items (0: all) and every Paris Call one, shuffled."""
     paris = [i for i in items if i.source.startswith("paris")]
@@ -115,8 +118,11 @@ def context_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]
     return [torch.stack([tokens[r, a:b].mean() for r, a, b in spots]) for spots in wheres]
 
 
-def save(model: Encoder, head: torch.nn.Linear, args, weight: torch.Tensor | None = None) -> None:
+def save(model: Encoder, head: torch.nn.Linear, args, weight: torch.Tensor | None = None,
+         null: torch.Tensor | None = None) -> None:
     delta = model.delta()
+    if null is not None and args.null:
+        delta["null"] = np.float32(null.item())
     delta.update({"head.w": head.weight.detach().numpy()[0], "head.b": np.float32(head.bias.item()),
                   "answerer_weight": np.float32(weight.item() if weight is not None else 0.0),
                   "layers": np.int32(args.layers), "lora_scale": np.float32(model.scale),
@@ -149,6 +155,9 @@ def main(argv=None) -> None:
     ap.add_argument("--passages", action="store_true",
                     help="a passage reader: it reads the question with each whole 450-character passage (data.passage_items), "
                          "trained beside the passages' e5 cosine")
+    ap.add_argument("--null", type=float, default=0.0,
+                    help="share of the questions read without their positive, whose answer is then 'none of these': a "
+                         "learned no-answer logit (saved as 'null') the candidates must fall under, for abstention")
     ap.add_argument("--init", type=Path, default=None, help="start from this reader's weights (same --layers, --frozen, --rank)")
     ap.add_argument("--max-tokens", type=int, default=None, help="tokens of one read sequence (default 128; 256 in context; 192 for passages)")
     args = ap.parse_args(argv)
@@ -174,6 +183,9 @@ def main(argv=None) -> None:
             items = data.with_foreign(items, embedder, args.foreign)
         chosen = (context_items(items, args.questions, rng) if args.context
                   else sample_items(items, args.questions, args.candidates, rng, args.foreign))
+        if args.null and not args.context:  # without the positive, "none of these" is the answer (index len(cands))
+            chosen = [(it, [c for i, c in enumerate(cands) if i != pos], len(cands) - 1) if rng.random() < args.null
+                      else (it, cands, pos) for it, cands, pos in chosen]
         flat = [[s for g in c for s in g] if args.context else c for _, c, _ in chosen]  # in the order of the logits
         feats = (answerer_features([it for it, _, _ in chosen], flat, embedder) if args.answerer_weight
                  else [np.zeros(len(c)) for c in flat])
@@ -194,8 +206,12 @@ def main(argv=None) -> None:
             head.bias.fill_(float(start["head.b"]))
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
     params += [weight] if weight.requires_grad else []
+    # the no-answer logit starts where the answerer abstains today (its calibrated evidence x the weight)
+    first = float(start["null"]) if args.init and "null" in start else NULL_START * float(args.answerer_weight)
+    null = torch.nn.Parameter(torch.tensor(first), requires_grad=bool(args.null))
     steps = (len(train) + args.per_step - 1) // args.per_step
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    groups = [{"params": params}] + ([{"params": [null], "lr": 50 * args.lr, "weight_decay": 0.0}] if args.null else [])
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.05, 1 - s / steps))
     print(f"{len(train)} questions, {steps} steps, {sum(p.numel() for p in params):,} trained parameters "
           f"({time.time() - t0:.0f} s to prepare)", flush=True)
@@ -207,6 +223,7 @@ def main(argv=None) -> None:
         loss = 0.0
         for (q, cands, pos, ans), s in zip(group, scores):
             s = s + weight * ans
+            s = torch.cat([s, null[None]]) if args.null else s
             loss = loss + F.cross_entropy(s[None], torch.tensor([pos]))
             hits.append(int(s.argmax()) == pos)
         loss = loss / len(group)
@@ -217,11 +234,11 @@ def main(argv=None) -> None:
         sched.step()
         losses.append(loss.item())
         if (step + 1) % 100 == 0:
-            save(model, head, args, weight)  # a usable artefact if the run is cut short
+            save(model, head, args, weight, null)  # a usable artefact if the run is cut short
         if (step + 1) % 25 == 0 or step + 1 == steps:
             print(f"step {step + 1}/{steps}  loss {np.mean(losses[-100:]):.3f}  train top-1 {np.mean(hits[-400:]):.3f}  "
                   f"{time.time() - t0:.0f} s", flush=True)
-    save(model, head, args, weight)
+    save(model, head, args, weight, null)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f} s", flush=True)
 
 
