@@ -177,3 +177,20 @@ def test_the_evidence_is_the_score_alone_unless_a_share_of_the_readers_part_is_a
     assert evidence_of([read_up, plain], 2) == pytest.approx(0.95 - 2 * DEFAULT.unknown_name_penalty)
     assert evidence_of([read_up, plain], 0, replace(DEFAULT, evidence_read=1.0)) == pytest.approx(1.00)
     assert evidence_of([], 0) == 0.0
+
+
+def test_a_letters_first_person_sentences_carry_its_signatory_only_when_asked():
+    from dataclasses import replace
+
+    from index.loader import Sources
+    from qa.answerers.extractive import DEFAULT, split
+    from qa.types import Passage
+
+    path = SEEDS / SEED_004
+    text = path.read_text("utf-8")
+    whole = Passage(text, str(path), "fr", 0.0, 0, len(text), (1, text.count("\n") + 1), "all")
+    on = {s.text: s.signer for _, s in split([whole], Sources(), replace(DEFAULT, letter_signatory=True))}
+    constituted = next(t for t in on if t.startswith("J'ai constitué le Groupe de travail"))
+    assert on[constituted].startswith("(Signé) Kofi A.") and "Annan" in on[constituted]  # the signature line
+    assert all(not signer for t, signer in on.items() if "Desai" in t and not t.startswith("J'"))  # not in the first person
+    assert all(not s.signer for _, s in split([whole], Sources(), DEFAULT))  # off by default

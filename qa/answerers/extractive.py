@@ -62,6 +62,7 @@ class ExtractiveSettings:
     letters: bool = True  # a letter's date, signature and addressee lines answer when, who signed, to whom
     letter_part_discount: float = 0.01  # under its letter's best sentence with the type bonus
     letter_named_bonus: float = 0.1  # ... and this much over it when the question names a letter ("la lettre")
+    letter_signatory: bool = False  # a letter's sentence in the first person ("J'ai constitué...") also holds its signatory's name
     # the quote around the best sentence (window())
     window_chars: int = 450  # the longest quote a window makes
     window_next: int = 2  # sentences quoted after the best one, in its paragraph
@@ -82,6 +83,10 @@ class ExtractiveSettings:
 DEFAULT = ExtractiveSettings()
 
 
+# "J'ai constitué", "nous avons", "I have asked": the letter's signatory speaking
+FIRST_PERSON = re.compile(r"(?:^|[\s(«\"])(?:(?:[Jj]e|[Nn]ous|[Mm]on|[Mm]a|[Mm]es|I|[Ww]e|[Mm]y|[Oo]ur)(?=[\s,.;:]|$)|[Jj]['’])")
+
+
 @dataclass(frozen=True)
 class Sentence:
     passage: Passage
@@ -93,6 +98,7 @@ class Sentence:
     vec: np.ndarray | None = field(default=None, compare=False, repr=False)  # its embedding, once scored
     letter: int = -1  # the start of the letter holding it (index.letters), -1 outside letters
     part: str = ""  # a letter's date, signature or addressee line(s); "" for a sentence of the text
+    signer: str = ""  # its letter's signature line, when the sentence speaks in the first person (letter_signatory)
     read: float = 0.0  # what the readers added to its score (read(), passage_reads()): not evidence
 
 
@@ -110,7 +116,7 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
             text = " " * base + text  # offsets below index the file
         else:
             spans = sentences(text, p.start, p.end)
-        if parts and p.source not in found_in:  # a letter's lines only matter when the question asks for them
+        if (parts or cfg.letter_signatory) and p.source not in found_in:  # only when the question asks for a letter's lines
             found_in[p.source] = letters(text)
         found = found_in.get(p.source, [])
         at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731
@@ -118,7 +124,9 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
             s = text[a:b]
             if (len(s) >= cfg.min_sentence_chars or re.search(r"\d", s) and len(s) >= cfg.min_fact_chars) and not is_heading(s):
                 lt = at(a)
-                out.append((rank, Sentence(p, a, b, s, source=text, letter=lt.start if lt else -1)))
+                signer = (text[lt.signature[0] : lt.signature[1]] if cfg.letter_signatory and lt and lt.signature
+                          and FIRST_PERSON.search(s) else "")
+                out.append((rank, Sentence(p, a, b, s, source=text, letter=lt.start if lt else -1, signer=signer)))
         for lt in {at(a) for a, _ in spans} - {None}:
             for part in parts:
                 span = getattr(lt, part)
@@ -177,6 +185,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     for (rank, s), v in zip(sents, vecs):
         terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
         terms |= heading_terms(s.passage)
+        terms |= set(bm25mod.doc_terms(clean(s.signer), s.passage.lang)) if s.signer else set()
         cross = bool(qlang) and s.passage.lang != qlang
         overlap = sum(w for (same, other), w in zip(qwords, weights) if shares(other if cross else same, terms, cfg.prefix_chars)) / total
         value = float(v @ qvec) + cfg.lexical_weight * overlap + cfg.rank_bonus / (1 + rank)
@@ -190,7 +199,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         if not s.part and s.letter >= 0:
             key = (s.passage.source, s.letter)
             best[key] = max(best.get(key, (-1e9, False)), (value, typed))
-        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part, read=whole))
+        out.append(Sentence(s.passage, s.start, s.end, s.text, value, s.source, v, s.letter, s.part, read=whole, signer=s.signer))
     # A letter's date/signature/addressee line answers for its letter when the letter's best sentence
     # does not say what is asked itself ("vous transmettre aujourd'hui le rapport": sent when?): that
     # sentence's score with the type bonus, a little less; more when the question names a letter.

@@ -97,6 +97,7 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("equal word weights in the overlap", replace(E, idf_overlap=False), F),
     ("equal stems only in the overlap", replace(E, prefix_chars=0), F),
     ("no letters", replace(E, letters=False), F),
+    ("a letter's first-person sentences hold its signatory's name", replace(E, letter_signatory=True), F),
     ("no contact-line bonus", replace(E, contact_bonus=0.0), F),
     ("no title penalty", replace(E, title_penalty=0.0), F),
     ("overlap weight 0.15", replace(E, lexical_weight=0.15), F),
