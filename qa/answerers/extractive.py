@@ -62,7 +62,7 @@ class ExtractiveSettings:
     letters: bool = True  # a letter's date, signature and addressee lines answer when, who signed, to whom
     letter_part_discount: float = 0.01  # under its letter's best sentence with the type bonus
     letter_named_bonus: float = 0.1  # ... and this much over it when the question names a letter ("la lettre")
-    letter_signatory: bool = False  # a letter's sentence in the first person ("J'ai constitué...") also holds its signatory's name
+    letter_signatory: bool = False  # a letter's sentence in the first person ("J'ai constitué...") also holds its signatory's name (off: seeds R@1 +1 question, no answer changed; REPORT 2026-12-04)
     # the quote around the best sentence (window())
     window_chars: int = 450  # the longest quote a window makes
     window_next: int = 2  # sentences quoted after the best one, in its paragraph
@@ -116,7 +116,7 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
             text = " " * base + text  # offsets below index the file
         else:
             spans = sentences(text, p.start, p.end)
-        if (parts or cfg.letter_signatory) and p.source not in found_in:  # only when the question asks for a letter's lines
+        if (parts or cfg.letter_signatory) and p.source not in found_in:  # a letter's lines, when asked for or signing
             found_in[p.source] = letters(text)
         found = found_in.get(p.source, [])
         at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731

@@ -14,7 +14,8 @@ softmax cross-entropy over each question's candidates of ``reader logit + w x an
 learned, from 20), so the reader learns what the score misses (the answerer reads ``score + logit / w``).
 What is trained: a LoRA update of every linear layer of e5 layers ``frozen``..``layers``-1, their
 biases and LayerNorms, and a linear head on the mean-pooled output. Deterministic for a given seed and
-thread count.
+thread count. ``--null P`` (P of the questions read without their positive, a learned no-answer logit
+the right answer then) was measured for abstention and not adopted (eval/REPORT.md, 2026-12-04).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from .encoder import Encoder, batch
 from .model import ARTEFACT, context_ids, pair_ids
 
 
-NULL_START = 0.95  # the evidence under which the answerer abstains (index.embedders.E5Small.calibration)
+NULL_START = 0.95  # where --null's no-answer logit starts: the abstention threshold when it was measured (0.985 since)
 
 
 def choose(items: list[data.Item], n: int, rng: random.Random) -> list[data.Item]:
