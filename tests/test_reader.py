@@ -137,12 +137,12 @@ def in_context(tmp_path_factory):
 def test_the_reader_in_context_reads_each_passage_of_the_best_sentences(reader, in_context, monkeypatch):
     """With context_weight, a best sentence's logit is the reader's + that much of the reader in
     context's, which read it with the other candidates of its passage in the file's order."""
-    import qa.answerers.extractive as ex
     from index.types import Passage
+    from qa.answerers import reading
     from qa.answerers.extractive import Sentence, read
 
     assert in_context.context and in_context.answerer_weight > 0
-    monkeypatch.setattr(ex, "_READER", {"": reader, "context": in_context})
+    monkeypatch.setattr(reading, "_READER", {"": reader, "context": in_context})
 
     question, answer, others = CASES[2]
     p = Passage(" ".join([answer, *others]), "f.txt", "fr", 0.0, 0, 0, (1, 1))
@@ -163,12 +163,13 @@ def test_the_reader_in_context_reads_each_passage_of_the_best_sentences(reader, 
 
 def test_answers_fall_back_to_the_score_when_the_reader_cannot_load(monkeypatch, capsys):
     import qa.answerers.extractive as ex
+    from qa.answerers import reading
     from qa.reader import Reader
 
     def broken(cls):
         raise FileNotFoundError("reader weights not found: reader.npz")
 
-    monkeypatch.setattr(ex, "_READER", {})
+    monkeypatch.setattr(reading, "_READER", {})
     monkeypatch.setattr(Reader, "default", classmethod(broken))
     assert ex.load_reader() is None
     assert "answers without the reader" in capsys.readouterr().err
@@ -210,9 +211,10 @@ def test_training_negatives_include_other_articles_sentences():
 
 def test_QA_READER_names_another_artefact(monkeypatch, tmp_path, capsys):
     import qa.answerers.extractive as ex
+    from qa.answerers import reading
 
     monkeypatch.setattr(Reader, "_default", None)
-    monkeypatch.setattr(ex, "_READER", {})
+    monkeypatch.setattr(reading, "_READER", {})
     monkeypatch.setenv("QA_READER", str(tmp_path / "mine.npz"))
     assert ex.load_reader() is None  # not there: said, and answers go on without it
     err = capsys.readouterr().err
@@ -221,9 +223,10 @@ def test_QA_READER_names_another_artefact(monkeypatch, tmp_path, capsys):
 
 def test_QA_READER_CONTEXT_names_another_artefact(monkeypatch, tmp_path, capsys):
     import qa.answerers.extractive as ex
+    from qa.answerers import reading
 
     monkeypatch.setattr(Reader, "_default_context", None)
-    monkeypatch.setattr(ex, "_READER", {})
+    monkeypatch.setattr(reading, "_READER", {})
     monkeypatch.setenv("QA_READER_CONTEXT", str(tmp_path / "mine.npz"))
     assert ex.load_reader("context") is None  # not there: said, and answers go on with the reader alone
     err = capsys.readouterr().err
@@ -257,9 +260,10 @@ def test_the_reader_reads_each_passage_whole_when_asked(reader, monkeypatch):
     from dataclasses import replace
 
     import qa.answerers.extractive as ex
+    from qa.answerers import reading
     from index.types import Passage
 
-    monkeypatch.setattr(ex, "_READER", {"passages": reader})
+    monkeypatch.setattr(reading, "_READER", {"passages": reader})
     question, answer, others = CASES[0]
     passages = [Passage(" ".join(others[:2]), "a.txt", "en", 0.0, 0, 0, (1, 1), id="a"),
                 Passage(f"{others[2]} {answer}", "b.txt", "en", 0.0, 0, 0, (1, 1), id="b")]
