@@ -96,8 +96,8 @@ def shares(forms: set[str], terms: set[str], prefix: int = 5) -> bool:
 
 def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
     """Capitalised words of the question (after the first) that no indexed passage contains, under
-    either stemmer, nor (with `qlang`) any of their translations (index.lexicon) or, for an acronym, its
-    other names (index/acronyms-en-fr.tsv): a question about
+    either stemmer, nor, for an acronym, its other names (index/acronyms-en-fr.tsv: "ONU" is known to
+    documents that say "Nations Unies"), nor (with `qlang`) any of their translations (index.lexicon): a question about
     "Australia" is not answered by documents that never name it, but an English question's
     "Secretary-General" is named by French documents that say "Secrétaire général"."""
     def known(word: str) -> bool:
@@ -109,12 +109,32 @@ def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
 
     out = []
     for w in re.findall(r"\w+", question)[1:]:
-        if not w[:1].isupper() or len(w) <= 2 or known(w):
+        if not w[:1].isupper() or len(w) <= 2 or known(w) or not bm25mod.query_terms(w):  # "Les": a stop word, no name
             continue
-        if qlang in OTHER and (any(map(knows, translated_terms(w, qlang))) or any(map(named, acronyms().get(w, ())))):
+        if any(map(knows, one_edit([t for t in bm25mod.query_terms(w) if len(t) >= MISSPELT_FROM]))):  # "Battenverg": Battenberg mistyped
+            continue
+        if any(map(named, acronyms().get(w, ()))):  # the same body under another name: "ONU", "Nations Unies"
+            continue
+        if qlang in OTHER and any(map(knows, translated_terms(w, qlang))):
             continue
         out.append(w)
     return out
+
+
+MISSPELT_FROM = 7  # a name whose stem is this long, one letter away from an indexed word (one_edit), is that word mistyped
+
+
+def one_edit(terms: list[str]) -> list[str]:
+    """Every string one substituted letter or one swap of two neighbours away from a term (stems are
+    lower-case and accent-folded: a-z, 0-9). Not a letter more or less: "Australian" and "Australia",
+    "Herrmann" and "Hermann" are other words or other people as often as typos."""
+    letters, out = "abcdefghijklmnopqrstuvwxyz0123456789", set()
+    for t in terms:
+        for i in range(len(t)):
+            out.update(t[:i] + c + t[i + 1:] for c in letters)
+            if i + 1 < len(t):
+                out.add(t[:i] + t[i + 1] + t[i] + t[i + 2:])
+    return sorted(out - set(terms))
 
 
 @lru_cache(maxsize=1)
