@@ -253,6 +253,45 @@ def test_the_quote_takes_the_next_sentence_of_the_paragraph_where_answers_tend_t
         "The 1st Prepcom of Phase II will take place in April.")
 
 
+@pytest.mark.parametrize("before, quoted", [
+    (0, "Union forces then retreated to Jacksonville and held the city for the remainder of the war."),
+    (1, "In February 1864 Union forces lost the Battle of Olustee. Union forces then retreated to Jacksonville "
+        "and held the city for the remainder of the war."),
+    (2, "In February 1864 Union forces lost the Battle of Olustee. Union forces then retreated to Jacksonville "
+        "and held the city for the remainder of the war."),  # not across the paragraph's start
+])
+def test_the_quote_can_take_the_sentence_before_the_best_one(before, quoted):
+    from qa.answerers.spans import window as span
+
+    text = ("Jacksonville grew.\n\nIn February 1864 Union forces lost the Battle of Olustee. Union forces then "
+            "retreated to Jacksonville and held the city for the remainder of the war.\n\nThe war ended.")
+    best = "Union forces then retreated"
+    a = text.index(best)
+    end = text.index(".", a) + 1
+    lo, hi = span(text, a, end, limit=450, next_=2, prev=True, lead=True, before=before)
+    assert text[lo:hi] == quoted
+    lo, hi = span(text, a, end, limit=60, next_=2, prev=True, lead=True, before=1)  # within the limit only
+    assert text[lo:hi] == text[a:end]
+
+
+
+@pytest.mark.parametrize("best, quoted", [
+    ("Cette réunion se tiendra hors du processus.", "L'UIT organisera une réunion en février. Cette réunion se tiendra hors du processus."),
+    ("It will take place in Geneva.", "The ITU will organise a meeting. It will take place in Geneva."),
+    ("Le Sommet aura lieu à Tunis.", "Le Sommet aura lieu à Tunis."),  # opens on its own subject: alone
+])
+def test_a_sentence_that_points_back_is_quoted_with_the_one_before(best, quoted):
+    """The answerer's default (ExtractiveSettings.window_before=1, window_back_only=True)."""
+    from qa.answerers.spans import window as span
+
+    before = {"C": "L'UIT organisera une réunion en février. ", "I": "The ITU will organise a meeting. ",
+              "L": "Le Bureau se réunira. "}[best[0]]
+    text = f"Titre\n\n{before}{best}"
+    a = text.index(best)
+    lo, hi = span(text, a, len(text), limit=450, next_=2, prev=True, lead=True, before=1, back_only=True)
+    assert text[lo:hi] == quoted
+
+
 def test_a_lead_in_takes_the_list_or_address_that_follows_and_stops_at_the_next_blank_line():
     text = ("Some basic conditions should be fulfilled. This includes:\n\n- global scope and independence\n"
             "- transparency in information flows\n\nBased on this, we ask for more.")

@@ -66,6 +66,8 @@ class ExtractiveSettings:
     # the quote around the best sentence (window())
     window_chars: int = 450  # the longest quote a window makes
     window_next: int = 2  # sentences quoted after the best one, in its paragraph
+    window_before: int = 1  # sentences quoted before the best one, in its paragraph, first (what it points back to)
+    window_back_only: bool = True  # ... only when the best one opens by pointing back ("This", "Il", "Cette"); always: PIAF lower (REPORT 2026-12-07)
     window_prev: bool = True  # an unpunctuated line (letterhead, address) takes the line before
     window_lead: bool = True  # a lead-in ending with ':' takes the block after it
     # the reader (qa.reader): a model reading the question and each of the best sentences together
@@ -239,7 +241,8 @@ def window(s: Sentence, cfg: ExtractiveSettings = DEFAULT) -> Sentence:
     if not s.source:
         return s
     a, b = span(s.source, s.start, s.end, limit=cfg.window_chars, next_=cfg.window_next,
-                prev=cfg.window_prev, lead=cfg.window_lead)
+                prev=cfg.window_prev, lead=cfg.window_lead, before=cfg.window_before,
+                back_only=cfg.window_back_only)
     return Sentence(s.passage, a, b, s.source[a:b], s.score, s.source)
 
 

@@ -70,15 +70,29 @@ def list_follows(text: str, end: int) -> bool:
     return len(lines) >= 2 and all(_LIST_ITEM.match(line) for line in lines[:2])
 
 
-def window(text: str, start: int, end: int, *, limit: int, next_: int, prev: bool, lead: bool) -> tuple[int, int]:
+# a sentence opening with one of these points back to the one before it ("This", "He", "Cette", "Ce dernier")
+POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|its|he|she|they|his|her|their|such|the latter|"
+                         r"il|elle|ils|elles|ce|cet|cette|ces|cela|ceci|celui|celle|ceux|celles|son|sa|ses|leur|leurs)\b",
+                         re.IGNORECASE)
+
+
+def window(text: str, start: int, end: int, *, limit: int, next_: int, prev: bool, lead: bool,
+           before: int = 0, back_only: bool = False) -> tuple[int, int]:
     """The span quoted around the sentence [start, end) of `text`: the sentence alone says what the
     question asks about more often than the answer to it, which tends to come next ("On 26-27 February,
     the ITU will organise a meeting... This will take place outside the WSIS process."). So up to
     `next_` following sentences of the same paragraph are quoted too; with `lead`, a lead-in ending with
     ":" (or followed by a list) takes the block that follows (list items, an address); with `prev`, a
     line without a final stop (a letterhead, a title) takes the line before. All within `limit`
-    characters."""
+    characters. With `before`, up to that many sentences before it in its paragraph come first (what
+    "This", "he" or "Cette" point back to: "Union forces then retreated to Jacksonville" follows the
+    sentence naming the battle); with `back_only`, only when it opens by pointing back (POINTS_BACK)."""
     a, b = start, end
+    for _ in range(before if not back_only or POINTS_BACK.match(text[start:end]) else 0):
+        prv = neighbour(text, a, b, False, limit)
+        if not prv or "\n\n" in text[prv[1] : a] or b - prv[0] > limit or is_heading(text[prv[0] : prv[1]]):
+            break
+        a = prv[0]
     if lead and (text[a:b].rstrip().endswith(":") or list_follows(text, b)):
         b = block_after(text, a, b, limit)
     else:

@@ -54,6 +54,10 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader in context at 0.5", replace(E, context_weight=0.5), F),
     ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
+    # the sentence before the best one quoted too (where the answer sits for a fifth of the wrong answers)
+    ("the sentence before the best one, then two after", replace(E, window_before=1, window_back_only=False), F),
+    ("the sentence before the best one, then one after", replace(E, window_before=1, window_back_only=False, window_next=1), F),
+    ("no sentence before the best one, even when it opens pointing back (before 2026-12-07)", replace(E, window_before=0), F),
     # the chunks beside the best passage (default: one each side, scored as the best passage's, in ask only)
     ("no chunks beside the best passage (before 2026-12-03)", replace(E, neighbours=0), F),
     ("the chunks beside the best passage, at rank 1", replace(E, neighbour_rank=1), F),
