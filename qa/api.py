@@ -29,6 +29,7 @@ from index.types import Passage
 
 from . import answerers
 from .answerers.base import MESSAGES, Answerer, Query, verify
+from .answerers.cues import unknown_names
 from .answerers.extractive import DEFAULT as EXTRACTIVE
 from .answerers.extractive import ExtractiveSettings, rerank
 from .config import SEEDS_DIR, Settings
@@ -197,9 +198,10 @@ class Index:
             return self._answer(q, self._rewritten(q, history), lang, note, history, only)
         ans = self._answer(q, q, lang, note, history, only)
         prev = _last_user_turn(history, self.settings.max_question_chars)
-        if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS:
+        if not ans.answered and prev and len(q.split()) <= FOLLOW_UP_WORDS and not unknown_names(q, self.collection.knows):
             # a short question the documents do not answer alone may lean on the one before ("Et par
-            # qui ?"): searched together with it. A standalone short question is answered as asked.
+            # qui ?"): searched together with it. A standalone short question is answered as asked, and
+            # one naming what no document names ("the capital of Australia?") is not the one before again.
             merged = self._answer(q, f"{prev} {q}", lang, note, history, only)
             ans = merged if merged.answered else ans
         return ans
