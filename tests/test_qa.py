@@ -278,7 +278,6 @@ def test_the_quote_can_take_the_sentence_before_the_best_one(before, quoted):
     assert text[lo:hi] == text[a:end]
 
 
-
 @pytest.mark.parametrize("best, quoted", [
     ("Cette réunion se tiendra hors du processus.", "L'UIT organisera une réunion en février. Cette réunion se tiendra hors du processus."),
     ("It will take place in Geneva.", "The ITU will organise a meeting. It will take place in Geneva."),

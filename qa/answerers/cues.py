@@ -109,9 +109,12 @@ def unknown_names(question: str, knows, qlang: str = "") -> list[str]:
 
     out = []
     for w in re.findall(r"\w+", question)[1:]:
-        if not w[:1].isupper() or len(w) <= 2 or known(w) or not bm25mod.query_terms(w):  # "Les": a stop word, no name
+        if not w[:1].isupper() or len(w) <= 2:
             continue
-        if any(map(knows, one_edit([t for t in bm25mod.query_terms(w) if len(t) >= MISSPELT_FROM]))):  # "Battenverg": Battenberg mistyped
+        terms = bm25mod.query_terms(w)
+        if not terms or any(map(knows, terms)):  # no terms: a stop word ("Les", "The"), no name
+            continue
+        if any(map(knows, one_edit([t for t in terms if len(t) >= MISSPELT_FROM]))):  # "Battenverg": Battenberg mistyped
             continue
         if any(map(named, acronyms().get(w, ()))):  # the same body under another name: "ONU", "Nations Unies"
             continue

@@ -70,6 +70,18 @@ def list_follows(text: str, end: int) -> bool:
     return len(lines) >= 2 and all(_LIST_ITEM.match(line) for line in lines[:2])
 
 
+def grow(text: str, a: int, b: int, count: int, after: bool, limit: int) -> tuple[int, int]:
+    """[a, b) with up to `count` more sentences of its paragraph after it (or before it), while the
+    whole stays within `limit` characters and no heading is taken in."""
+    for _ in range(count):
+        s = neighbour(text, a, b, after, limit)
+        if (not s or "\n\n" in (text[b : s[0]] if after else text[s[1] : a])
+                or max(b, s[1]) - min(a, s[0]) > limit or is_heading(text[s[0] : s[1]])):
+            break
+        a, b = (a, s[1]) if after else (s[0], b)
+    return a, b
+
+
 # a sentence opening with one of these points back to the one before it ("This", "He", "Cette", "Ce dernier")
 POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|its|he|she|they|his|her|their|such|the latter|"
                          r"il|elle|ils|elles|ce|cet|cette|ces|cela|ceci|celui|celle|ceux|celles|son|sa|ses|leur|leurs)\b",
@@ -87,20 +99,11 @@ def window(text: str, start: int, end: int, *, limit: int, next_: int, prev: boo
     characters. With `before`, up to that many sentences before it in its paragraph come first (what
     "This", "he" or "Cette" point back to: "Union forces then retreated to Jacksonville" follows the
     sentence naming the battle); with `back_only`, only when it opens by pointing back (POINTS_BACK)."""
-    a, b = start, end
-    for _ in range(before if not back_only or POINTS_BACK.match(text[start:end]) else 0):
-        prv = neighbour(text, a, b, False, limit)
-        if not prv or "\n\n" in text[prv[1] : a] or b - prv[0] > limit or is_heading(text[prv[0] : prv[1]]):
-            break
-        a = prv[0]
+    a, b = grow(text, start, end, before if not back_only or POINTS_BACK.match(text[start:end]) else 0, False, limit)
     if lead and (text[a:b].rstrip().endswith(":") or list_follows(text, b)):
         b = block_after(text, a, b, limit)
     else:
-        for _ in range(next_):
-            nxt = neighbour(text, a, b, True, limit)
-            if not nxt or "\n\n" in text[b : nxt[0]] or nxt[1] - a > limit or is_heading(text[nxt[0] : nxt[1]]):
-                break
-            b = nxt[1]
+        a, b = grow(text, a, b, next_, True, limit)
         if lead and b > end and list_follows(text, b):  # the next sentence announces a list
             b = block_after(text, a, b, limit)
     if prev and not ends(text[start:end]):
