@@ -218,6 +218,17 @@ class Collection:
             title = self.titles.get(row.path, "")
         return [replace(passage(r, 0.0, self._cosine(r.id, qvec)), title=title) for r in near if r is not None]
 
+    def adjoining(self, p: Passage) -> list[tuple[str, int, int]]:
+        """(id, start, end) of the chunks just before and just after passage `p` in its file that are in
+        its language and under its headings: how far a passage may be re-cut around its best sentence
+        (qa.answerers.extractive.rerank) without crossing a language or a section."""
+        with self._lock:
+            row, by = self.rows.get(p.id), self.by_place
+            if row is None:
+                return []
+            near = [by.get((row.path, row.lang, row.ordinal + d)) for d in (-1, 1)]
+        return [(r.id, r.start, r.end) for r in near if r is not None and r.context == row.context]
+
     def _cosine(self, cid: str, qvec: np.ndarray) -> float:
         return float(self.embedder.embed([self.rows[cid].embedded], "passage")[0] @ qvec)
 

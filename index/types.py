@@ -19,7 +19,7 @@ class Passage:
     start: int  # character offsets into the decoded source file
     end: int
     lines: tuple[int, int]  # first and last line, 1-based
-    id: str = ""  # stable chunk id
+    id: str = ""  # stable id of its chunk (retrieve() shows a chunk widened by the sentences around it: the chunk's id)
     where: str = ""  # how to find it in the file: "p. 3", "Article 3 › Paragraph 2", "lines 4–9"
     # what answering needs beside the text (not part of a passage's identity):
     twin: str = field(default="", compare=False)  # id of its translation in the index, if any

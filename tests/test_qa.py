@@ -44,6 +44,45 @@ def test_retrieve_without_the_rerank_is_the_fused_order(seeds_index):
     assert "Nitin Desai" in reranked[0].text  # read at answer grain, the passage that names the chair comes first
 
 
+@pytest.mark.parametrize("question, item", [
+    ("What conditions does civil society want fulfilled before getting involved in Phase II?", "- global scope and independence"),
+    ("Quelles conditions la société civile pose-t-elle pour participer à la Phase II ?", "- dimension internationale et indépendance"),
+])
+def test_retrieve_shows_the_list_after_its_lead_in(seeds_index, question, item):
+    # the chunk ends on the lead-in ("This includes:", "Celles-ci incluent."); widened to 450 characters,
+    # the top passage shows the items after it (extractive.widen)
+    top = seeds_index.retrieve(question, k=5)[0]
+    chunk = seeds_index.collection.rows[top.id]
+    assert item not in chunk.text and item in top.text
+    assert top.text == Path(top.source).read_text(encoding="utf-8")[top.start : top.end]
+    assert len(top.text) <= 450 and top.lang == chunk.lang
+
+
+def test_retrieved_passages_are_verbatim_apart_and_in_one_language(seeds_index):
+    texts = {}
+    for q in DEV:
+        passages = seeds_index.retrieve(q["question"], k=5)
+        for i, p in enumerate(passages):
+            text = texts.setdefault(p.source, Path(p.source).read_text(encoding="utf-8"))
+            assert p.text == text[p.start : p.end] and p.lines[0] == text.count("\n", 0, p.start) + 1
+            chunk = seeds_index.collection.rows[p.id]
+            assert p.lang == chunk.lang and p.context == chunk.context
+            assert chunk.text in p.text and len(p.text) <= max(450, len(chunk.text))  # its chunk, widened
+            assert all(o.source != p.source or o.end <= p.start or p.end <= o.start for o in passages[:i]), q["id"]
+
+
+def test_fill_takes_the_sentences_after_the_best_one_then_those_before():
+    from qa.answerers.spans import fill
+
+    text = "One comes first. Two is the best. Three follows it. Four is far away from the best sentence."
+    best = text.index("Two"), text.index(" Three")
+    assert text[slice(*fill(text, *best, 0, len(text), 45))] == "Two is the best. Three follows it."
+    assert text[slice(*fill(text, *best, 0, len(text), 55))] == "One comes first. Two is the best. Three follows it."
+    assert text[slice(*fill(text, *best, 0, len(text), 80))] == "Two is the best. Three follows it. Four is far away from the best sentence."
+    assert text[slice(*fill(text, *best, 0, text.index(" Three"), 90))] == "One comes first. Two is the best."
+    assert text[slice(*fill(text, *best, 0, len(text), 10))] == "Two is the best."  # the sentence itself, whatever the limit
+
+
 def test_the_chair_of_the_working_group_is_the_quoted_answer(seeds_index):
     # an xfail until the lexicon ("chaired" -> "Président") and the title penalty (issue 11)
     ans = seeds_index.ask("Who chaired the Working Group on Internet Governance?")

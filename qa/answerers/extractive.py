@@ -28,7 +28,7 @@ from .base import LANG_NAMES, MESSAGES, Answerer, Query
 from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, question_words, shares,
                    short_answer, unknown_names)
 from .reading import load_reader, passage_reads, read  # noqa: F401 (load_reader: part of this module's API)
-from .spans import is_heading, is_title, window as span
+from .spans import fill, is_heading, is_title, window as span
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class ExtractiveSettings:
     neighbour_rank: int = 0  # the passage rank their sentences score at (rank_bonus): as the best passage's own
     neighbours_in_rerank: bool = False  # retrieve()'s rerank reads them too, and may return one first (off: R@1 lower, accuracy the same)
     rerank_depth: int = 5  # retrieval's first passages reordered by their best sentence (rerank; 0: off)
+    passage_chars: int = 450  # ... each widened to this many characters, the sentences after it first (0: the chunks as indexed)
     lexicon: bool = True  # a sentence in the other language shares the question's terms through index.lexicon
     idf_overlap: bool = True  # the overlap weighs each question word by its idf in the collection
     prefix_chars: int = 5  # a word's stem matches a longer one it begins, from this length (0: equal stems only)
@@ -323,7 +324,8 @@ def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage],
     """Retrieval at answer grain: the first `cfg.rerank_depth` passages reordered by the score of their
     best sentence (the answer's own scoring, passage rank included), the rest after them as they were.
     A long passage that mentions the subject then gives way to the one that says the answer (train
-    splits, top 5: PIAF R@1 0.767 -> 0.787, SQuAD 0.680 -> 0.693, seeds 0.891 -> 0.938)."""
+    splits, top 5: PIAF R@1 0.767 -> 0.787, SQuAD 0.680 -> 0.693, seeds 0.891 -> 0.938). Each of them
+    is then widened to `cfg.passage_chars` characters (`widen`)."""
     head = passages[: cfg.rerank_depth]
     if len(head) < 2:
         return passages
@@ -336,7 +338,32 @@ def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage],
         best.setdefault(s.passage.id, s.score)
     taken = {p.id for p in near}
     rest = [p for p in passages[cfg.rerank_depth :] if p.id not in taken]
-    return sorted(head + near, key=lambda p: -best.get(p.id, -1e9)) + rest
+    ranked = sorted(head + near, key=lambda p: -best.get(p.id, -1e9))
+    if cfg.passage_chars:  # the same passages for every k: only these are widened, never into each other
+        ranked = [widen(p, collection, sources, have | taken, cfg.passage_chars) for p in ranked]
+    return ranked + rest
+
+
+def widen(p: Passage, collection, sources: Sources, shown: set[str], limit: int) -> Passage:
+    """Passage `p` with the whole sentences after it, then those before it, up to `limit` characters
+    (spans.fill), taken from the chunks beside it in its language and section (no heading between)
+    that are not shown themselves, so no two passages overlap. Its own text is all kept: a chunk that
+    ends on a lead-in ("This includes:") shows the list after it (the seeds: the answer inside the top
+    passage 0.766 -> 0.797; README). `p` as it is when its file changed since it was indexed."""
+    src = sources.get(p.source)
+    if src is None or src.text[p.start : p.end] != p.text:
+        return p
+    text, lo, hi = src.text, p.start, p.end
+    heads = src.sections()  # where a heading starts
+    for cid, a, b in collection.adjoining(p):
+        if cid in shown:
+            continue
+        if b <= lo and not text[b:lo].strip() and not any(b <= o <= lo for o in heads):
+            lo = a
+        elif a >= hi and not text[hi:a].strip() and not any(hi <= o <= a for o in heads):
+            hi = b
+    a, b = fill(text, p.start, p.end, lo, hi, limit)
+    return p if (a, b) == (p.start, p.end) else span_passage(p, sources, a, b)
 
 
 def nearby(near: list[Passage], passages: list[Passage], sources: Sources, cfg: ExtractiveSettings) -> list[tuple[int, Sentence]]:

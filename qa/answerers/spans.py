@@ -111,3 +111,20 @@ def window(text: str, start: int, end: int, *, limit: int, next_: int, prev: boo
         if prv is not None and "\n\n" not in text[prv[1] : a] and b - prv[0] <= limit:
             a = prv[0]
     return a, b
+
+
+def fill(text: str, start: int, end: int, lo: int, hi: int, limit: int) -> tuple[int, int]:
+    """[start, end) of `text` (whole sentences), then the whole sentences after it, then those before
+    it, while the span stays within [lo, hi) and `limit` characters: a passage widened for showing,
+    what follows it first (where an answer tends to be: the list after a lead-in, the name after the
+    sentence that matched), what came before it in the room left."""
+    a, b = start, end
+    for _, y in sentences(text, b, hi):
+        if y - a > limit:
+            break
+        b = y
+    for x, _ in reversed(sentences(text, lo, a)):
+        if b - x > limit:
+            break
+        a = x
+    return a, b
