@@ -88,6 +88,7 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("two next sentences, 500 characters", replace(E, window_chars=500), F),
     ("no answer-grain rerank of retrieve()", replace(E, rerank_depth=0), F),
     ("rerank the first 8", replace(E, rerank_depth=8), F),
+    ("retrieve() shows the chunks as indexed (before 2026-12-07, second session)", replace(E, passage_chars=0), F),
     ("fusion: BM25 z-score for every passage", E, replace(F, other_language_dense_only=False, lexicon=False)),
     ("no lexicon in the fusion", E, replace(F, lexicon=False)),
     ("fusion: BM25 at 0.5 of the dense side", E, replace(F, sparse_weight=0.5)),
@@ -127,13 +128,14 @@ def build(name: str, workdir: Path, split: str = "train"):
 
 
 def measure(es, idx, limit: int | None) -> dict:
-    hits = correct = answered = answerable = abstained = unanswerable = quoted = 0
+    hits = shown = correct = answered = answerable = abstained = unanswerable = quoted = 0
     for q in es.questions[:limit]:
         ans = idx.ask(q.text)
         quoted += sum(len(c.quote) for c in ans.citations)
         if q.answerable:
             passages = idx.retrieve(q.text, 1)
             hits += bool(passages) and q.hit(passages[0])
+            shown += bool(passages) and q.hit(passages[0]) and contains_answer(passages[0].text, q.answers)
             answerable += 1
             answered += ans.answered
             correct += ans.answered and contains_answer(ans.text, q.answers)
@@ -141,7 +143,7 @@ def measure(es, idx, limit: int | None) -> dict:
             unanswerable += 1
             abstained += not ans.answered
     n = max(answerable, 1)
-    return {"R@1": hits / n, "acc": correct / n, "answered": answered / n,
+    return {"R@1": hits / n, "@1": shown / n, "acc": correct / n, "answered": answered / n,
             "abstained": abstained / unanswerable if unanswerable else None,
             "quoted": quoted / max(1, answered + unanswerable - abstained)}
 
@@ -160,13 +162,13 @@ def main(argv=None) -> None:
     if unknown := [s for s in sets if s not in SETS] or ([] if "seeds" in sets else ["(seeds is needed)"]):
         p.error(f"unknown sets: {', '.join(unknown)}; choose among {', '.join(SETS)}")
     indexes = {name: build(name, workdir, a.split) for name in sets}
-    print("| variant | " + " | ".join(f"{n} R@1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
+    print("| variant | " + " | ".join(f"{n} R@1 / answer in top @1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
     print("|---|" + "---|" * (len(sets) + 1))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if any(o in v[0] for o in a.only.split("|"))]:
         rows = {n: measure(es, configured(idx, extractive, fusion), a.piaf if n in HELD_OUT_BY_DEFAULT else None)
                 for n, (es, idx) in indexes.items()}
         s = rows["seeds"]
-        print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['acc']:.3f} / {r['quoted']:.0f}" for r in rows.values())
+        print(f"| {label} | " + " | ".join(f"{r['R@1']:.3f} / {r['@1']:.3f} / {r['acc']:.3f} / {r['quoted']:.0f}" for r in rows.values())
               + f" | {s['answered']:.3f} / {s['abstained']:.3f} |", flush=True)
 
 
