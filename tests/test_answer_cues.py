@@ -214,3 +214,21 @@ def test_a_letters_first_person_sentences_carry_its_signatory_only_when_asked():
     assert on[constituted].startswith("(Signé) Kofi A.") and "Annan" in on[constituted]  # the signature line
     assert all(not signer for t, signer in on.items() if "Desai" in t and not t.startswith("J'"))  # not in the first person
     assert all(not s.signer for _, s in split([whole], Sources(), DEFAULT))  # off by default
+
+
+def test_a_translation_quoted_in_the_best_ones_place_keeps_its_evidence():
+    # seed 000 says everything twice: the French question's best sentence may be the English one, and
+    # its French twin is quoted in its place, with its score; the evidence (score less what the reader
+    # added) must be the best one's, not raised by the twin's own reading
+    import numpy as np
+
+    from index.types import Passage
+    from qa.answerers.extractive import Sentence, evidence_of, prefer_question_language
+
+    v = np.ones(4) / 2.0
+    en, fr = (Passage("t", "f.txt", lang, 0.0, 0, 1, (1, 1), lang) for lang in ("en", "fr"))
+    best = Sentence(en, 0, 1, "t", score=1.10, vec=v, read=0.10)
+    twin = Sentence(fr, 0, 1, "t", score=0.90, vec=v, read=-0.10)
+    ranked = prefer_question_language([best, twin], "fr", similarity=0.86)
+    assert ranked[0].passage.lang == "fr" and ranked[0].score == best.score
+    assert evidence_of(ranked, 0) == evidence_of([best], 0) == 1.10 - 0.10

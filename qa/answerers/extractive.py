@@ -225,7 +225,7 @@ def prefer_question_language(ranked: list[Sentence], qlang: str, similarity: flo
     best = ranked[0]
     for i, s in enumerate(ranked[1:], 1):
         if s.passage.lang == qlang and s.vec is not None and float(s.vec @ best.vec) >= similarity:
-            return [replace(s, score=best.score)] + ranked[1:i] + ranked[i + 1 :] + [best]
+            return [replace(s, score=best.score, read=best.read)] + ranked[1:i] + ranked[i + 1 :] + [best]
     return ranked
 
 
