@@ -1,4 +1,13 @@
-"""Answer in the top passage @1, retrieve() with recut_chars=450 (default) vs 0 (the chunks), same process."""
+"""What retrieve() shows: R@1 / the answer inside the top passage @1 / inside one of the top 5 / the top
+passage's mean characters, the chunks as indexed (passage_chars=0) then the default (widened to 450), in
+one process over the sweep's index of each set:
+
+    python eval/2026-12-07/passages_shown.py seeds,paris-call all test
+    python eval/2026-12-07/passages_shown.py piaf,piaf-long,squad all test     # held out
+    python eval/2026-12-07/passages_shown.py piaf,squad 400 train              # train slices
+
+(The train-slice rows of passage-modes-train.md and passage-recut-test.md were made with this script
+when the re-cut variants were still in the code, chosen by QA_RECUT_MODE; they were removed.)"""
 import sys
 from dataclasses import replace
 from qa.answerers.extractive import DEFAULT as E
