@@ -232,3 +232,29 @@ def test_a_translation_quoted_in_the_best_ones_place_keeps_its_evidence():
     ranked = prefer_question_language([best, twin], "fr", similarity=0.86)
     assert ranked[0].passage.lang == "fr" and ranked[0].score == best.score
     assert evidence_of(ranked, 0) == evidence_of([best], 0) == 1.10 - 0.10
+
+
+@pytest.mark.parametrize("text, said", [
+    ("See [the Charter of Trust](https://www.charter-of-trust.com/) for more.", "See the Charter of Trust for more."),
+    ("Disponibles ici : [https://www.canada.ca/en/democratic-institutions](https://www.canada.ca/en/democratic-institutions)",
+     "Disponibles ici :  "),
+    ("Read https://www.nti.org/about/ or <http://example.org/a>, then www.oas.org.", "Read   or  , then  "),
+    ("Nitin Desai chaired it (see 3.2).", "Nitin Desai chaired it (see 3.2)."),
+])
+def test_what_a_sentence_says_leaves_out_the_addresses_it_links_to(text, said):
+    from qa.answerers.cues import prose
+    assert prose(text) == said
+
+
+def test_a_line_of_links_alone_is_no_candidate_answer(tmp_path):
+    from index.loader import Sources
+    from index.types import Passage
+    from qa.answerers.extractive import split
+
+    f = tmp_path / "note.md"
+    text = ("The Paris Call backs an open, secure, stable, accessible and peaceful cyberspace.\n\n"
+            "Summaries: [https://www.canada.ca/en/democratic-institutions/services](https://www.canada.ca/en/democratic-institutions/services)\n")
+    f.write_text(text, encoding="utf-8")
+    p = Passage(text.rstrip("\n"), str(f), "en", 1.0, 0, len(text.rstrip("\n")), (1, 3), "c1")
+    said = [s.text for _, s in split([p], Sources())]
+    assert said == ["The Paris Call backs an open, secure, stable, accessible and peaceful cyberspace."]

@@ -183,3 +183,15 @@ def short_answer(sentence: str, question: str, types: list[str], contacts: list[
     m = found[0]
     g = m.lastindex or 0
     return m.start(g), m.end(g)
+
+
+_LINK = re.compile(r"\[([^\]\n]{0,300})\]\([^)\s]{1,2000}\)")  # [label](https://...)
+_URL = re.compile(r"<?(?:https?://|www\.)[^\s<>)\]]+>?")
+
+
+def prose(text: str) -> str:
+    """What a sentence says, without the addresses it links to: a Markdown link is its label, a bare URL
+    nothing. "…disponibles ici : [https://www.canada.ca/en/democratic-institutions/…]" says nothing of
+    democracy to a reader, but its URL's words made it the best match of an English question."""
+    return _URL.sub(" ", _LINK.sub(r"\1", text))
+

@@ -25,8 +25,8 @@ from index.types import Passage
 
 from ..types import Answer, Citation
 from .base import LANG_NAMES, MESSAGES, Answerer, Query
-from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, question_words, shares,
-                   short_answer, unknown_names)
+from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, prose, question_words,
+                   shares, short_answer, unknown_names)
 from .reading import load_reader, passage_reads, read  # noqa: F401 (load_reader: part of this module's API)
 from .spans import fill, is_heading, is_title, window as span
 
@@ -125,7 +125,8 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
         at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731
         for a, b in spans:
             s = text[a:b]
-            if (len(s) >= cfg.min_sentence_chars or re.search(r"\d", s) and len(s) >= cfg.min_fact_chars) and not is_heading(s):
+            said = prose(s)  # a line of links alone says nothing
+            if (len(said.strip()) >= cfg.min_sentence_chars or re.search(r"\d", said) and len(said.strip()) >= cfg.min_fact_chars) and not is_heading(s):
                 lt = at(a)
                 signer = (text[lt.signature[0] : lt.signature[1]] if cfg.letter_signatory and lt and lt.signature
                           and FIRST_PERSON.search(s) else "")
@@ -170,7 +171,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     passage's rank + whether it holds the kind of thing asked for."""
     if not sents:
         return []
-    vecs = embedder.embed([embedded(s.text, s.passage.context) for _, s in sents], "passage")  # under its headings, as its chunk
+    vecs = embedder.embed([embedded(prose(s.text), s.passage.context) for _, s in sents], "passage")  # under its headings, as its chunk
     qwords = question_words(question, qlang, cfg.lexicon)
     # a word weighs as its commonest form in the collection (an English word about French text: its translation)
     weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
@@ -186,7 +187,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         return heading.get((p.context, p.lang), set())
 
     for (rank, s), v in zip(sents, vecs):
-        terms = set(bm25mod.doc_terms(clean(s.text), s.passage.lang))
+        terms = set(bm25mod.doc_terms(clean(prose(s.text)), s.passage.lang))
         terms |= heading_terms(s.passage)
         terms |= set(bm25mod.doc_terms(clean(s.signer), s.passage.lang)) if s.signer else set()
         cross = bool(qlang) and s.passage.lang != qlang
