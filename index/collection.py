@@ -210,24 +210,26 @@ class Collection:
     def neighbours(self, p: Passage, qvec: np.ndarray, reach: int = 1) -> list[Passage]:
         """The chunks within `reach` of passage `p` in its file, in its language, before it then after
         it, each with its cosine to the question (their vectors are the ingest's, from the cache)."""
-        with self._lock:
-            row, by = self.rows.get(p.id), self.by_place
-            if row is None:
-                return []
-            near = [by.get((row.path, row.lang, row.ordinal + d)) for d in range(-reach, reach + 1) if d]
-            title = self.titles.get(row.path, "")
-        return [replace(passage(r, 0.0, self._cosine(r.id, qvec)), title=title) for r in near if r is not None]
+        row, near = self._near(p, reach)
+        title = self.titles.get(row.path, "") if row else ""
+        return [replace(passage(r, 0.0, self._cosine(r.id, qvec)), title=title) for r in near]
 
     def adjoining(self, p: Passage) -> list[tuple[str, int, int]]:
         """(id, start, end) of the chunks just before and just after passage `p` in its file that are in
-        its language and under its headings: how far a passage may be re-cut around its best sentence
-        (qa.answerers.extractive.rerank) without crossing a language or a section."""
+        its language and under its headings: how far a passage may be widened for showing
+        (qa.answerers.grain.widen) without crossing a language or a section."""
+        row, near = self._near(p, 1)
+        return [(r.id, r.start, r.end) for r in near if r.context == row.context]
+
+    def _near(self, p: Passage, reach: int):
+        """Passage `p`'s row and the rows of the chunks within `reach` of it in its file, in its language,
+        before it then after it ((None, []) for a passage not in the index)."""
         with self._lock:
             row, by = self.rows.get(p.id), self.by_place
             if row is None:
-                return []
-            near = [by.get((row.path, row.lang, row.ordinal + d)) for d in (-1, 1)]
-        return [(r.id, r.start, r.end) for r in near if r is not None and r.context == row.context]
+                return None, []
+            near = [by.get((row.path, row.lang, row.ordinal + d)) for d in range(-reach, reach + 1) if d]
+        return row, [r for r in near if r is not None]
 
     def _cosine(self, cid: str, qvec: np.ndarray) -> float:
         return float(self.embedder.embed([self.rows[cid].embedded], "passage")[0] @ qvec)

@@ -31,7 +31,8 @@ from . import answerers
 from .answerers.base import MESSAGES, Answerer, Query, verify
 from .answerers.cues import unknown_names
 from .answerers.extractive import DEFAULT as EXTRACTIVE
-from .answerers.extractive import ExtractiveSettings, rerank
+from .answerers.extractive import ExtractiveSettings
+from .answerers.grain import rerank
 from .config import SEEDS_DIR, Settings
 from .errors import ConfigError, QuestionError
 from .types import Answer
@@ -143,7 +144,7 @@ class Index:
 
     def _search(self, q: str, lang: str, n: int, only, sources: Sources, reordered: bool = True):
         """The question's vector and its n best passages: fused retrieval, its first passages reordered
-        at answer grain (extractive.rerank, with the extractive answerer's settings). For `retrieve`;
+        at answer grain (grain.rerank, with the extractive answerer's settings). For `retrieve`;
         an answerer gets the fused order, its own scoring weighing the passages' ranks."""
         cfg = getattr(self.answerer, "settings", None)
         cfg = cfg if isinstance(cfg, ExtractiveSettings) else EXTRACTIVE

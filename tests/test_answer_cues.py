@@ -148,7 +148,7 @@ def test_no_short_answer_when_the_quote_holds_two_candidates():
 
 def test_retrieve_puts_first_the_passage_whose_sentence_answers(seeds_index):
     # fused retrieval ranks seed 000's English passage on the Working Groups first; the answer-grain
-    # rerank puts the French letter's passage naming the chair there (extractive.rerank)
+    # rerank puts the French letter's passage naming the chair there (grain.rerank)
     top = seeds_index.retrieve("Who chaired the Working Group on Internet Governance?", k=1)
     assert len(top) == 1 and "Nitin Desai" in top[0].text
     fused = seeds_index.collection.search("Who chaired the Working Group on Internet Governance?", "en", 5)[1]

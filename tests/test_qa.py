@@ -50,7 +50,7 @@ def test_retrieve_without_the_rerank_is_the_fused_order(seeds_index):
 ])
 def test_retrieve_shows_the_list_after_its_lead_in(seeds_index, question, item):
     # the chunk ends on the lead-in ("This includes:", "Celles-ci incluent."); widened to 450 characters,
-    # the top passage shows the items after it (extractive.widen)
+    # the top passage shows the items after it (grain.widen)
     top = seeds_index.retrieve(question, k=5)[0]
     chunk = seeds_index.collection.rows[top.id]
     assert item not in chunk.text and item in top.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .base import LANG_NAMES, MESSAGES, Answerer, Query
 from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, prose, question_words,
                    shares, short_answer, unknown_names)
 from .reading import load_reader, passage_reads, read  # noqa: F401 (load_reader: part of this module's API)
-from .spans import fill, is_heading, is_title, window as span
+from .spans import is_heading, is_title, window as span
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ class Sentence:
     signer: str = ""  # its letter's signature line, when the sentence speaks in the first person (letter_signatory)
     read: float = 0.0  # what the readers added to its score (read(), passage_reads()): not evidence
 
+    @cached_property
+    def said(self) -> str:
+        """What it says, as it is embedded, matched and read: clean, without the addresses it links to."""
+        return clean(prose(self.text))
+
 
 def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = DEFAULT,
           parts: tuple[str, ...] = ()) -> list[tuple[int, Sentence]]:
@@ -125,8 +131,8 @@ def split(passages: list[Passage], sources: Sources, cfg: ExtractiveSettings = D
         at = lambda x: next((lt for lt in found if lt.start <= x < lt.end), None)  # noqa: E731
         for a, b in spans:
             s = text[a:b]
-            said = prose(s)  # a line of links alone says nothing
-            if (len(said.strip()) >= cfg.min_sentence_chars or re.search(r"\d", said) and len(said.strip()) >= cfg.min_fact_chars) and not is_heading(s):
+            said = prose(s).strip()  # a line of links alone says nothing
+            if (len(said) >= cfg.min_sentence_chars or re.search(r"\d", said) and len(said) >= cfg.min_fact_chars) and not is_heading(s):
                 lt = at(a)
                 signer = (text[lt.signature[0] : lt.signature[1]] if cfg.letter_signatory and lt and lt.signature
                           and FIRST_PERSON.search(s) else "")
@@ -171,7 +177,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     passage's rank + whether it holds the kind of thing asked for."""
     if not sents:
         return []
-    vecs = embedder.embed([embedded(prose(s.text), s.passage.context) for _, s in sents], "passage")  # under its headings, as its chunk
+    vecs = embedder.embed([embedded(s.said, s.passage.context) for _, s in sents], "passage")  # under its headings, as its chunk
     qwords = question_words(question, qlang, cfg.lexicon)
     # a word weighs as its commonest form in the collection (an English word about French text: its translation)
     weights = [min(map(idf, other)) if cfg.idf_overlap and other else 1.0 for _, other in qwords]
@@ -187,7 +193,7 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
         return heading.get((p.context, p.lang), set())
 
     for (rank, s), v in zip(sents, vecs):
-        terms = set(bm25mod.doc_terms(clean(prose(s.text)), s.passage.lang))
+        terms = set(bm25mod.doc_terms(s.said, s.passage.lang))
         terms |= heading_terms(s.passage)
         terms |= set(bm25mod.doc_terms(clean(s.signer), s.passage.lang)) if s.signer else set()
         cross = bool(qlang) and s.passage.lang != qlang
@@ -318,53 +324,6 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     if span is not None and chosen[0].start <= best.start and best.end <= chosen[0].end:
         lead = f"{clean(best.text[span[0] : span[1]])} [1] — {lead}"  # the thing asked for, then the quote saying it
     return Answer(lead + " ".join(pieces), qlang, True, cites, [], note), evidence
-
-
-def rerank(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage], collection, sources: Sources,
-           cfg: ExtractiveSettings = DEFAULT) -> list[Passage]:
-    """Retrieval at answer grain: the first `cfg.rerank_depth` passages reordered by the score of their
-    best sentence (the answer's own scoring, passage rank included), the rest after them as they were.
-    A long passage that mentions the subject then gives way to the one that says the answer (train
-    splits, top 5: PIAF R@1 0.767 -> 0.787, SQuAD 0.680 -> 0.693, seeds 0.891 -> 0.938). Each of them
-    is then widened to `cfg.passage_chars` characters (`widen`)."""
-    head = passages[: cfg.rerank_depth]
-    if len(head) < 2:
-        return passages
-    have = {h.id for h in head}
-    near = collection.neighbours(head[0], qvec, cfg.neighbours) if cfg.neighbours and cfg.neighbours_in_rerank else []
-    near = [p for p in near if p.id not in have]
-    best: dict[str, float] = {}
-    sents = split(head, sources, cfg) + [(cfg.neighbour_rank, s) for _, s in split(near, sources, cfg)]
-    for s in score(question, qvec, sents, collection.embedder, qlang, cfg, collection.idf):
-        best.setdefault(s.passage.id, s.score)
-    taken = {p.id for p in near}
-    rest = [p for p in passages[cfg.rerank_depth :] if p.id not in taken]
-    ranked = sorted(head + near, key=lambda p: -best.get(p.id, -1e9))
-    if cfg.passage_chars:  # the same passages for every k: only these are widened, never into each other
-        ranked = [widen(p, collection, sources, have | taken, cfg.passage_chars) for p in ranked]
-    return ranked + rest
-
-
-def widen(p: Passage, collection, sources: Sources, shown: set[str], limit: int) -> Passage:
-    """Passage `p` with the whole sentences after it, then those before it, up to `limit` characters
-    (spans.fill), taken from the chunks beside it in its language and section (no heading between)
-    that are not shown themselves, so no two passages overlap. Its own text is all kept: a chunk that
-    ends on a lead-in ("This includes:") shows the list after it (the seeds: the answer inside the top
-    passage 0.766 -> 0.797; README). `p` as it is when its file changed since it was indexed."""
-    src = sources.get(p.source)
-    if src is None or src.text[p.start : p.end] != p.text:
-        return p
-    text, lo, hi = src.text, p.start, p.end
-    heads = src.sections()  # where a heading starts
-    for cid, a, b in collection.adjoining(p):
-        if cid in shown:
-            continue
-        if b <= lo and not text[b:lo].strip() and not any(b <= o <= lo for o in heads):
-            lo = a
-        elif a >= hi and not text[hi:a].strip() and not any(hi <= o <= a for o in heads):
-            hi = b
-    a, b = fill(text, p.start, p.end, lo, hi, limit)
-    return p if (a, b) == (p.start, p.end) else span_passage(p, sources, a, b)
 
 
 def nearby(near: list[Passage], passages: list[Passage], sources: Sources, cfg: ExtractiveSettings) -> list[tuple[int, Sentence]]:

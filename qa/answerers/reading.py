@@ -14,8 +14,6 @@ import numpy as np
 
 from index.chunker import clean
 
-from .cues import prose
-
 if TYPE_CHECKING:
     from index.types import Passage
 
@@ -59,7 +57,7 @@ def _logits(reader, question: str, head: list[Sentence], ranked: list[Sentence])
     other candidates of its passage (of `ranked`) in the file's order; a letter's date or signature
     line, which is not in the passage, is read alone."""
     if not reader.context:
-        return reader.score(question, [clean(prose(s.text)) for s in head]).astype(np.float64)
+        return reader.score(question, [s.said for s in head]).astype(np.float64)
     key = lambda s: (s.passage.source, s.passage.start, s.part)  # noqa: E731
     wanted = {key(s) for s in head}
     groups: dict = {}
