@@ -55,6 +55,7 @@ class Answer:
     dropped: int = 0  # claims a model made that were left out, their quote not being in the passage it named
     dropped_why: tuple[str, ...] = ()  # why, one reason per dropped claim ("quote not in passage 2")
     searched: str = ""  # what was searched: the question, or a follow-up rewritten to stand alone
+    short: str = ""  # the short answer it leads with ("Nitin Desai"), verbatim from its first quote; "" when none
 
     def __str__(self) -> str:
         lines = [self.note] if self.note else []

@@ -28,7 +28,7 @@ from ..types import Answer, Citation
 from .base import LANG_NAMES, MESSAGES, Answerer, Query
 from .cues import (CONTACT_TYPES, expected_types, has_type, letter_parts, names_a_letter, prose, question_words,
                    shares, short_answer, unknown_names)
-from .reading import load_reader, passage_reads, read  # noqa: F401 (load_reader: part of this module's API)
+from .reading import load_reader, passage_reads, read, span_of  # noqa: F401 (load_reader: part of this module's API)
 from .spans import is_heading, is_title, window as span
 
 
@@ -48,11 +48,15 @@ class ExtractiveSettings:
     rank_bonus: float = 0.1  # the best passage's sentences get this much, the second's half, ...
     cross_lingual_sentence_bonus: float = 0.08  # offsets e5's preference for the question's language
     short_answers: bool = True  # lead with the name, date or number asked for when the quote holds exactly one
+    span_reader: bool = True  # ... or the words the short-answer reader (qa.reader.span) finds in the best sentence
+    span_min: float = 6.0  # ... when it prefers them to "no short answer here" by this margin (chosen on the seeds and the Paris Call train split: eval/2026-12-07b)
+    span_first: bool = False  # ask the short-answer reader before the rules (name, date, contact line)
     title_penalty: float = 0.03  # a title in capitals, under the sentences that say something (is_title)
     type_bonus: float = 0.06  # a sentence holding what the question asks for (a name for "who", a date for "when")
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
     contact_top: int = 8  # passages whose contact lines are candidates for such a question
     top: int = 3  # passages whose sentences are candidates
+    evidence_top: int = 0  # ... of which the first this many decide abstention (0: all `top`)
     neighbours: int = 1  # ... and the chunks this close to the best passage in its file (0: none; REPORT 2026-12-03)
     neighbour_rank: int = 0  # the passage rank their sentences score at (rank_bonus): as the best passage's own
     neighbours_in_rerank: bool = False  # retrieve()'s rerank reads them too, and may return one first (off: R@1 lower, accuracy the same)
@@ -75,6 +79,9 @@ class ExtractiveSettings:
     # the reader (qa.reader): a model reading the question and each of the best sentences together
     reader_depth: int = 12  # the best sentences it reads, re-scored as score + its logit / its trained weight (0: off)
     reader_weight: float = 0.5  # times what the reader adds (1: as trained; 0.5 chosen on the seeds: sweep)
+    reader_weight_across: float | None = None  # ... to a sentence in another language than the question's (None: reader_weight)
+    across_untranslated: bool = False  # ... only in a passage with no translation indexed (a French-only text asked in English)
+    across_in_answer: bool = True  # ... in the answer too, not only in retrieve()'s rerank
     # the reader reading each candidate passage whole with the question (up to passage_tokens): its logit
     # / its trained weight x this, added to the scores of the passage's sentences (0: off)
     passage_weight: float = 0.0
@@ -219,7 +226,10 @@ def score(question: str, qvec: np.ndarray, sents: list[tuple[int, Sentence]], em
     out = [replace(s, score=part_score[(s.passage.source, s.letter)]) if s.part else s
            for s in out if not s.part or (s.passage.source, s.letter) in part_score]
     out.sort(key=lambda s: -s.score)
-    out = read(question, out, cfg.reader_depth, cfg.reader_weight, cfg.context_weight)
+    across = cfg.reader_weight if cfg.reader_weight_across is None else cfg.reader_weight_across
+    weights = [across if qlang and s.passage.lang != qlang and not (cfg.across_untranslated and s.passage.twin)
+               else cfg.reader_weight for s in out]
+    out = read(question, out, cfg.reader_depth, weights, cfg.context_weight)
     return prefer_question_language(out, qlang, embedder.calibration.twin_min_similarity)
 
 
@@ -275,11 +285,12 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     if contacts:  # a contact block is often a passage of its own, further down: its lines asked for
         more = split(passages[cfg.top : cfg.contact_top], sources, cfg)
         sents += [(cfg.top + r, s) for r, s in more if has_type(s.text, contacts, CONTACT_TYPES)]
-    ranked = score(question, qvec, sents, embedder, qlang, cfg if cfg.passage_in_answer else replace(cfg, passage_weight=0.0), idf)
+    ranked = score(question, qvec, sents, embedder, qlang, replace(cfg, passage_weight=cfg.passage_weight if cfg.passage_in_answer else 0.0,
+                   reader_weight_across=cfg.reader_weight_across if cfg.across_in_answer else None), idf)
     # the evidence is the answerer's own score (calibrated without the reader) of the passages retrieval
     # found (not of the chunks beside them: "Et par qui ?" is not answered by an address line next to a
     # passage); the reader and the neighbours pick the sentence
-    found = {p.id for p in passages[: cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
+    found = {p.id for p in passages[: cfg.evidence_top or cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
     unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
     evidence = evidence_of([s for s in ranked if s.passage.id in found or s.part], len(unknown), cfg)
     if evidence < threshold:
@@ -289,7 +300,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     similarity = embedder.calibration.twin_min_similarity
     chosen = [window(ranked[0], cfg)]
     best = ranked[0]
-    span = short_answer(best.text, question, expected_types(question), expected_types(question, CONTACT_TYPES)) if cfg.short_answers else None
+    span = short(question, best.text, cfg)
     asked = expected_types(question) if cfg.second_typed or (cfg.second_typed_after_short and span is not None) else []
     for s in ranked[1:]:
         if (s.score >= chosen[0].score - cfg.second_within and clean(s.text) != clean(chosen[0].text)
@@ -320,10 +331,30 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
         tag = msg["in"].format(lang=LANG_NAMES[qlang if qlang in LANG_NAMES else "en"][p.lang]) if p.lang != qlang else ""
         quote = f"« {clean(s.text)} »" if qlang == "fr" else f"“{clean(s.text)}”"
         pieces.append(f"{quote}{tag} [{n}]")
-    lead = msg["lead"]
+    lead, said = msg["lead"], ""
     if span is not None and chosen[0].start <= best.start and best.end <= chosen[0].end:
-        lead = f"{clean(best.text[span[0] : span[1]])} [1] — {lead}"  # the thing asked for, then the quote saying it
-    return Answer(lead + " ".join(pieces), qlang, True, cites, [], note), evidence
+        said = clean(best.text[span[0] : span[1]])
+        lead = f"{said} [1] — {lead}"  # the thing asked for, then the quote saying it
+    return Answer(lead + " ".join(pieces), qlang, True, cites, [], note, short=said), evidence
+
+
+def short(question: str, sentence: str, cfg: ExtractiveSettings = DEFAULT) -> tuple[int, int] | None:
+    """Where in the best sentence the short answer is (offsets into it), or None: the rules' thing
+    asked for (cues.short_answer: the one name, date or contact line of its kind) or the words the
+    short-answer reader prefers to "none here" by ``cfg.span_min`` (qa.reader.span), in the order
+    ``cfg.span_first`` says; None when neither is sure or ``cfg.short_answers`` is off."""
+    if not cfg.short_answers:
+        return None
+    def rules():
+        return short_answer(sentence, question, expected_types(question), expected_types(question, CONTACT_TYPES))
+
+    def reader():
+        return span_of(question, sentence, cfg.span_min) if cfg.span_reader else None
+
+    for ask in (reader, rules) if cfg.span_first else (rules, reader):
+        if (got := ask()) is not None:
+            return got
+    return None
 
 
 def nearby(near: list[Passage], passages: list[Passage], sources: Sources, cfg: ExtractiveSettings) -> list[tuple[int, Sentence]]:

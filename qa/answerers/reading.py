@@ -32,13 +32,15 @@ def passage_reads(question: str, passages: list[Passage], cfg: ExtractiveSetting
     return {p.id: cfg.passage_weight * float(x) / reader.answerer_weight for p, x in zip(unique, logits)}
 
 
-def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0, context_weight: float = 0.0) -> list[Sentence]:
+def read(question: str, ranked: list[Sentence], depth: int, weight: float | list[float] = 1.0,
+         context_weight: float = 0.0) -> list[Sentence]:
     """The first `depth` sentences re-scored by the reader, which reads each with the question: their
     score + `weight` x the reader's logit / the weight it was trained beside this score with (so the
-    scale stays the answerer's), the rest after them. With `context_weight`, the reader in context
+    scale stays the answerer's), the rest after them; `weight` may be one per sentence of `ranked`. With `context_weight`, the reader in context
     (reader-context.npz, which reads each of their passages' candidates together, in the file's order)
     adds that much of its logit to the reader's. Unchanged when the reader cannot run here (said once)."""
-    if depth < 2 or len(ranked) < 2 or weight <= 0:
+    weights = list(weight) if isinstance(weight, (list, tuple)) else [weight] * len(ranked)
+    if depth < 2 or len(ranked) < 2 or max(weights[:depth]) <= 0:
         return ranked
     reader = load_reader()
     if reader is None:
@@ -47,7 +49,7 @@ def read(question: str, ranked: list[Sentence], depth: int, weight: float = 1.0,
     logits = _logits(reader, question, head, ranked)
     if context_weight > 0 and (in_context := load_reader("context")) is not None:
         logits = logits + context_weight * _logits(in_context, question, head, ranked)
-    added = [weight * float(x) / reader.answerer_weight for x in logits]
+    added = [w * float(x) / reader.answerer_weight for w, x in zip(weights, logits)]
     head = [replace(s, score=s.score + a, read=s.read + a) for s, a in zip(head, added)]
     return sorted(head, key=lambda s: -s.score) + ranked[depth:]
 
@@ -70,8 +72,19 @@ def _logits(reader, question: str, head: list[Sentence], ranked: list[Sentence])
     return np.array([by[id(s)] for s in head])
 
 
+def span_of(question: str, sentence: str, margin: float) -> tuple[int, int] | None:
+    """The words of `sentence` the short-answer reader (qa.reader.span) finds answering `question`, as
+    offsets into it, when it prefers them to "none here" by `margin`; None otherwise or when it cannot
+    run here (said once)."""
+    reader = load_reader("span")
+    if reader is None or not sentence.strip():
+        return None
+    got = reader.span(question, sentence)
+    return got[:2] if got is not None and got[2] >= margin else None
+
+
 _READER: dict = {}
-_KINDS = {"": "the reader", "context": "the reader in context", "passages": "the passage reader"}
+_KINDS = {"": "the reader", "context": "the reader in context", "passages": "the passage reader", "span": "the short-answer reader"}
 
 
 def load_reader(kind: str = ""):
@@ -81,8 +94,11 @@ def load_reader(kind: str = ""):
         try:
             from ..reader import Reader
 
-            r = {"": Reader.default, "context": Reader.default_in_context, "passages": Reader.default_passages}[kind]().load()
-            if r.answerer_weight <= 0:
+            r = {"": Reader.default, "context": Reader.default_in_context, "passages": Reader.default_passages,
+                 "span": Reader.default_span}[kind]().load()
+            if kind == "span" and not r.spans:
+                raise ValueError(f"{r.artefact.name} is not a short-answer reader")
+            if kind != "span" and r.answerer_weight <= 0:
                 raise ValueError(f"{r.artefact.name} was not trained beside the answerer's score")
             _READER[kind] = r
         except Exception as e:  # noqa: BLE001 (whatever stops the reader, answers fall back to the score alone)

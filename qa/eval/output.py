@@ -33,15 +33,17 @@ def format_report(r: Report) -> str:
                      "passage's mean length")
     if any(s.answered is not None for s in r.subsets):
         lines += ["", f"{'answers':<14}{'n':>5}{'accuracy':>10}{'answered':>10}{'abstained':>11}"
-                      f"{'citations exact':>17}{'cited chars':>13}{'quoted chars':>14}{'top in q lang':>15}"]
+                      f"{'citations exact':>17}{'cited chars':>13}{'quoted chars':>14}{'top in q lang':>15}"
+                      f"{'short':>7}{'right':>7}"]
         for s in r.subsets:
             exact = f"{_f(s.citation_exactness)} ({s.citations})"
             lines.append(f"{s.name:<14}{s.n:>5}{_f(s.answer_accuracy):>10}{_f(s.answered):>10}{_f(s.abstained):>11}"
                          f"{exact:>17}{_f(s.mean_cited_chars, 0):>13}{_f(s.mean_quoted_chars, 0):>14}"
-                         f"{_f(s.top_in_question_lang):>15}")
+                         f"{_f(s.top_in_question_lang):>15}{_f(s.short_given):>7}{_f(s.short_right):>7}")
         lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
                      "abstained: of the unanswerable; cited chars: the passages cited, each; quoted chars: what an "
-                     "answer quotes, all its citations")
+                     "answer quotes, all its citations; short: answers led by a short answer (\"Nitin Desai [1] — …\"), "
+                     "of the answerable answered; right: of those, holding a gold answer or held by one")
     if any(s.claims for s in r.subsets):
         lines += ["", f"{'model claims':<14}{'asked':>6}{'by model':>10}{'claims':>8}{'verbatim':>10}{'folded':>8}"
                       f"{'replaced':>10}{'dropped':>9}"]

@@ -34,6 +34,7 @@ class Outcome:
     # qa.answerers.llm.CLAIM_KINDS (verbatim, folded, replaced, dropped); () without a model
     claims: tuple[int, ...] = ()
     by_model: bool | None = None  # None: the model was not asked; True: the answer is its claims; False: the extractive one
+    short: str = ""  # the short answer our answer leads with ("" when none)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Subset:
     mean_cited_chars: float | None = None  # characters of the passages our citations point into
     top_in_question_lang: float | None = None
     mean_quoted_chars: float | None = None  # per answered question: the characters it quotes, all citations
+    short_given: float | None = None  # of the answerable questions answered: the share led by a short answer
+    short_right: float | None = None  # of those: the share whose short answer holds a gold answer or is held by one
     claims: tuple[int, ...] = ()  # a model's claims, summed: verbatim, folded, replaced, dropped (Outcome.claims)
     model_asked: int = 0  # questions the model was asked (the extractive floor answered them)
     by_model: int = 0  # ... whose answer is the model's claims (the others: the extractive answer, with a note)

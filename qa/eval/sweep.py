@@ -48,12 +48,22 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader at 1.5 x its trained weight", replace(E, reader_weight=1.5), F),
     ("the reader at 2 x its trained weight", replace(E, reader_weight=2.0), F),
     ("the reader at 3 x its trained weight", replace(E, reader_weight=3.0), F),
+    ("the reader at its trained weight for a sentence in the other language", replace(E, reader_weight_across=1.0), F),
+    ("the reader at 1.5 x its trained weight for a sentence in the other language", replace(E, reader_weight_across=1.5), F),
+    ("the reader at 2 x its trained weight for a sentence in the other language", replace(E, reader_weight_across=2.0), F),
+    ("the reader at 3 x its trained weight for a sentence in the other language", replace(E, reader_weight_across=3.0), F),
+    ("the reader at its trained weight for a sentence in the other language, untranslated", replace(E, reader_weight_across=1.0, across_untranslated=True), F),
+    ("the reader at its trained weight for a sentence in the other language, in the rerank only", replace(E, reader_weight_across=1.0, across_in_answer=False), F),
+    ("the reader at its trained weight for a sentence in the other language, untranslated, in the rerank only",
+     replace(E, reader_weight_across=1.0, across_untranslated=True, across_in_answer=False), F),
     ("the reader at 2 x its trained weight, reading the best 20", replace(E, reader_weight=2.0, reader_depth=20), F),
     # with QA_READER_CONTEXT=PATH (python -m qa.reader.train --context --out PATH; none is packaged)
     ("the reader in context at 0.25", replace(E, context_weight=0.25), F),
     ("the reader in context at 0.5", replace(E, context_weight=0.5), F),
     ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
+    ("sentences of the first 5 passages, the first 3 deciding abstention", replace(E, top=5, evidence_top=3), F),
+    ("sentences of the first 4 passages, the first 3 deciding abstention", replace(E, top=4, evidence_top=3), F),
     # the sentence before the best one quoted too (where the answer sits for a fifth of the wrong answers)
     ("the sentence before the best one, then two after", replace(E, window_before=1, window_back_only=False), F),
     ("the sentence before the best one, then one after", replace(E, window_before=1, window_back_only=False, window_next=1), F),
@@ -120,8 +130,9 @@ def configured(idx, extractive: ExtractiveSettings, fusion: RetrievalSettings):
     return idx
 
 
-def build(name: str, workdir: Path, split: str = "train"):
-    es = load_set(name, workdir, split=split if name in HELD_OUT_BY_DEFAULT else None)  # tune on train
+def build(name: str, workdir: Path, split: str = "train", every: bool = False):
+    # tune on train; `every`: the Paris Call and the seeds by their split too (by document, by question)
+    es = load_set(name, workdir, split=split if every or name in HELD_OUT_BY_DEFAULT else None)
     s = Settings.from_env()
     home = workdir / f"{es.name}-{_slug(s.embedder)}-c{s.chunk_chars}-sweep"
     return es, _index(es, s, home, workdir / "cache", False, {})
@@ -156,12 +167,14 @@ def main(argv=None) -> None:
     p.add_argument("--only", default="", help="only the variants whose label contains this (or one of a|b|...)")
     p.add_argument("--split", choices=("train", "test"), default="train",
                    help="test: a before/after of a change already chosen, on the held-out splits (never to choose by)")
+    p.add_argument("--split-every", action="store_true",
+                   help="the split applies to the seeds and the Paris Call sets too (all their questions otherwise)")
     a = p.parse_args(argv)
     workdir = a.workdir or default_workdir()
     sets = [s for s in a.sets.split(",") if s]
     if unknown := [s for s in sets if s not in SETS] or ([] if "seeds" in sets else ["(seeds is needed)"]):
         p.error(f"unknown sets: {', '.join(unknown)}; choose among {', '.join(SETS)}")
-    indexes = {name: build(name, workdir, a.split) for name in sets}
+    indexes = {name: build(name, workdir, a.split, a.split_every) for name in sets}
     print("| variant | " + " | ".join(f"{n} R@1 / answer in top @1 / acc / quote chars" for n in sets) + " | seeds answered / abstained |")
     print("|---|" + "---|" * (len(sets) + 1))
     for label, extractive, fusion in [("**defaults**", E, F)] + [v for v in VARIANTS if any(o in v[0] for o in a.only.split("|"))]:

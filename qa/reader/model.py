@@ -32,7 +32,8 @@ from . import weights
 
 ARTEFACT = Path(__file__).with_name("reader.npz")
 PASSAGES = Path(__file__).with_name("reader-passages.npz")  # train --passages; without it the reader reads passages
-IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # not packaged: train --context --out it, or QA_READER_CONTEXT
+IN_CONTEXT = Path(__file__).with_name("reader-context.npz")
+SPAN = Path(__file__).with_name("span.npz")  # the short-answer reader: python -m qa.reader.span  # not packaged: train --context --out it, or QA_READER_CONTEXT
 
 
 def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128, max_query: int = 48) -> list[list[int]]:
@@ -117,8 +118,14 @@ def _graph(w: dict[str, np.ndarray], meta: dict, heads: int, eps: float, int8: b
         x = norm(linear(ctx, w[f"{l}.ao.w"], w[f"{l}.ao.b"], f"{l}.ao"), x, f"{l}.aln")
         mid = node("Gelu", [linear(x, w[f"{l}.fi.w"], w[f"{l}.fi.b"], f"{l}.fi")], domain="com.microsoft")
         x = norm(linear(mid, w[f"{l}.fo.w"], w[f"{l}.fo.b"], f"{l}.fo"), x, f"{l}.oln")
-    head = [const("head.w", meta["head.w"].reshape(H, 1)), const("head.b", np.array([meta["head.b"]], np.float32))]
-    if meta.get("context"):  # a logit per token (B, S): a sentence's is the mean over its tokens (score_groups)
+    if meta.get("span"):  # a start and an end logit per token (B, S, 2): qa.reader.span
+        head = [const("head.w", np.ascontiguousarray(meta["head.w"].T)), const("head.b", meta["head.b"])]
+    else:
+        head = [const("head.w", meta["head.w"].reshape(H, 1)), const("head.b", np.array([meta["head.b"]], np.float32))]
+    if meta.get("span"):
+        node("Add", [node("MatMul", [x, head[0]]), head[1]], ["score"])
+        out = ["batch", "seq", 2]
+    elif meta.get("context"):  # a logit per token (B, S): a sentence's is the mean over its tokens (score_groups)
         logit = node("Add", [node("MatMul", [x, head[0]]), head[1]])
         node("Squeeze", [logit, const("last", np.array([2]))], ["score"])
         out = ["batch", "seq"]
@@ -155,6 +162,7 @@ class Reader:
     _default: "Reader | None" = None
     _default_context: "Reader | None" = None
     _default_passages: "Reader | None" = None
+    _default_span: "Reader | None" = None
     _default_lock = threading.Lock()
 
     def __init__(self, artefact: str | Path = ARTEFACT, cache_dir: str | Path | None = None, threads: int | None = None,
@@ -188,6 +196,15 @@ class Reader:
             return cls._default_context
 
     @classmethod
+    def default_span(cls) -> "Reader":
+        """The packaged short-answer reader (qa.reader.span), one per process (``QA_READER_SPAN=PATH``:
+        another artefact of ``python -m qa.reader.span``)."""
+        with cls._default_lock:
+            if cls._default_span is None:
+                cls._default_span = cls(os.environ.get("QA_READER_SPAN") or SPAN)
+            return cls._default_span
+
+    @classmethod
     def default_passages(cls) -> "Reader":
         """The reader of whole passages (``QA_READER_PASSAGES=PATH``: an artefact of ``python -m
         qa.reader.train --passages``; else the packaged one if there is one; else ``default()``)."""
@@ -207,6 +224,7 @@ class Reader:
                 delta = dict(np.load(self.artefact))
                 self._meta = {k: int(delta[k]) for k in ("max_tokens", "max_query_tokens")}
                 self.context = bool(int(delta.get("context", 0)))
+                self.spans = bool(int(delta.get("span", 0)))
                 self.answerer_weight = float(delta.get("answerer_weight", 0.0))
                 st = f.path.stat()
                 key = hashlib.sha256(self.artefact.read_bytes() + f"{f.path.name}:{st.st_size}:{GRAPH_VERSION}".encode()).hexdigest()[:12]
@@ -225,6 +243,23 @@ class Reader:
 
     answerer_weight = 0.0  # trained beside the reader: its logit + this x the answerer's score ranks candidates
     context = False  # True: it reads a passage's sentences together (context_ids), else each sentence alone
+    spans = False  # True: a short-answer reader (qa.reader.span): ``span``, not ``score``
+
+    def span(self, question: str, sentence: str) -> tuple[int, int, float] | None:
+        """Where in `sentence` the short answer to `question` is, as (start, end, margin): characters of
+        `sentence` and how much the reader prefers that span to "no span here" (> 0: it does); None
+        when the sentence has no words. A short-answer reader only (``Reader.default_span``)."""
+        from .span import best_span, span_ids, trim
+
+        self.load()
+        if not self.spans:
+            raise ValueError(f"{self.artefact.name} is not a short-answer reader (python -m qa.reader.span makes one)")
+        ids, owner, words = span_ids(self._tok, self._f, question, sentence, self._meta["max_tokens"], self._meta["max_query_tokens"])
+        got = best_span(self._run([ids])[0], owner)
+        if got is None:
+            return None
+        a, b = trim(sentence, words[got[0]][0], words[got[1]][1])
+        return (a, b, got[2]) if a < b else None
 
     def score(self, question: str, sentences: list[str], max_tokens: int | None = None) -> np.ndarray:
         """One logit per sentence (float32, shape (len(sentences),)); higher answers the question better.

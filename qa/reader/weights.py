@@ -71,9 +71,11 @@ def merged(delta: dict[str, np.ndarray], path: str | None = None) -> tuple[dict[
             w[stem + ".w"] += scale * (delta[stem + ".B"].astype(np.float32) @ value.astype(np.float32))
         elif name.endswith(".d"):  # a moved bias or LayerNorm parameter
             w[name[:-2]] += value.astype(np.float32)
-    meta = {"layers": layers, "head.w": delta["head.w"].astype(np.float32), "head.b": float(delta["head.b"]),
+    b = delta["head.b"]
+    meta = {"layers": layers, "head.w": delta["head.w"].astype(np.float32),
+            "head.b": b.astype(np.float32) if np.ndim(b) else float(b),  # a span head: (start, end)
             "max_tokens": int(delta["max_tokens"]), "max_query_tokens": int(delta["max_query_tokens"]),
-            "context": int(delta.get("context", 0))}
+            "context": int(delta.get("context", 0)), "span": int(delta.get("span", 0))}
     return w, meta
 
 
