@@ -56,7 +56,6 @@ class ExtractiveSettings:
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
     contact_top: int = 8  # passages whose contact lines are candidates for such a question
     top: int = 3  # passages whose sentences are candidates
-    evidence_top: int = 0  # ... of which the first this many decide abstention (0: all `top`)
     neighbours: int = 1  # ... and the chunks this close to the best passage in its file (0: none; REPORT 2026-12-03)
     neighbour_rank: int = 0  # the passage rank their sentences score at (rank_bonus): as the best passage's own
     neighbours_in_rerank: bool = False  # retrieve()'s rerank reads them too, and may return one first (off: R@1 lower, accuracy the same)
@@ -290,7 +289,7 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
     # the evidence is the answerer's own score (calibrated without the reader) of the passages retrieval
     # found (not of the chunks beside them: "Et par qui ?" is not answered by an address line next to a
     # passage); the reader and the neighbours pick the sentence
-    found = {p.id for p in passages[: cfg.evidence_top or cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
+    found = {p.id for p in passages[: cfg.top]} | ({p.id for p in passages[cfg.top : cfg.contact_top]} if contacts else set())
     unknown = unknown_names(question, knows, qlang if cfg.translated_names else "")
     evidence = evidence_of([s for s in ranked if s.passage.id in found or s.part], len(unknown), cfg)
     if evidence < threshold:

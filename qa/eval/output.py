@@ -43,7 +43,7 @@ def format_report(r: Report) -> str:
         lines.append("  accuracy: answerable questions answered with a gold answer; answered: of the answerable; "
                      "abstained: of the unanswerable; cited chars: the passages cited, each; quoted chars: what an "
                      "answer quotes, all its citations; short: answers led by a short answer (\"Nitin Desai [1] — …\"), "
-                     "of the answerable answered; right: of those, holding a gold answer or held by one")
+                     "of the answerable answered; right: of those, holding a gold answer or sharing at least half its words (token F1 >= 0.5)")
     if any(s.claims for s in r.subsets):
         lines += ["", f"{'model claims':<14}{'asked':>6}{'by model':>10}{'claims':>8}{'verbatim':>10}{'folded':>8}"
                       f"{'replaced':>10}{'dropped':>9}"]

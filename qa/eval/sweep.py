@@ -62,8 +62,6 @@ VARIANTS: list[tuple[str, ExtractiveSettings, RetrievalSettings]] = [  # applied
     ("the reader in context at 0.5", replace(E, context_weight=0.5), F),
     ("the reader in context at 1.0", replace(E, context_weight=1.0), F),
     ("sentences of the first 5 passages", replace(E, top=5), F),
-    ("sentences of the first 5 passages, the first 3 deciding abstention", replace(E, top=5, evidence_top=3), F),
-    ("sentences of the first 4 passages, the first 3 deciding abstention", replace(E, top=4, evidence_top=3), F),
     # the sentence before the best one quoted too (where the answer sits for a fifth of the wrong answers)
     ("the sentence before the best one, then two after", replace(E, window_before=1, window_back_only=False), F),
     ("the sentence before the best one, then one after", replace(E, window_before=1, window_back_only=False, window_next=1), F),
