@@ -126,7 +126,7 @@ def main(argv=None) -> None:
 
     from . import weights
     from .encoder import Encoder, batch
-    from .train import fast_math
+    from .train import fast_math, optimise
 
     ap = argparse.ArgumentParser(description="Train the short-answer span head (qa/reader/span.npz).")
     ap.add_argument("--epochs", type=float, default=2.0)
@@ -178,13 +178,7 @@ def main(argv=None) -> None:
             allowed[r, : len(owner)] |= torch.tensor([w >= 0 for w in owner])
         logits = logits.masked_fill(~allowed[..., None], -1e4)
         st, en = torch.tensor([t[0] for _, _, t in group]), torch.tensor([t[1] for _, _, t in group])
-        loss = (F.cross_entropy(logits[..., 0], st) + F.cross_entropy(logits[..., 1], en)) / 2
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
+        losses.append(optimise((F.cross_entropy(logits[..., 0], st) + F.cross_entropy(logits[..., 1], en)) / 2, opt, sched, params))
         hits += (logits[..., 0].argmax(1) == st).tolist()
         if (step + 1) % 25 == 0 or step + 1 == steps:
             print(f"step {step + 1}/{steps}  loss {np.mean(losses[-50:]):.3f}  start right {np.mean(hits[-800:]):.3f}  "

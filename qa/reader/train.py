@@ -119,6 +119,16 @@ def context_logits(model, head, tok, f, group, max_tokens) -> list[torch.Tensor]
     return [torch.stack([tokens[r, a:b].mean() for r, a, b in spots]) for spots in wheres]
 
 
+def optimise(loss: torch.Tensor, opt, sched, params) -> float:
+    """One optimiser step on `loss` (gradients clipped at norm 1) and one of the schedule; its value."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    return loss.item()
+
+
 def save(model: Encoder, head: torch.nn.Linear, args, weight: torch.Tensor | None = None,
          null: torch.Tensor | None = None) -> None:
     delta = model.delta()
@@ -227,13 +237,7 @@ def main(argv=None) -> None:
             s = torch.cat([s, null[None]]) if args.null else s
             loss = loss + F.cross_entropy(s[None], torch.tensor([pos]))
             hits.append(int(s.argmax()) == pos)
-        loss = loss / len(group)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
+        losses.append(optimise(loss / len(group), opt, sched, params))
         if (step + 1) % 100 == 0:
             save(model, head, args, weight, null)  # a usable artefact if the run is cut short
         if (step + 1) % 25 == 0 or step + 1 == steps:
