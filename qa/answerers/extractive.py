@@ -344,6 +344,7 @@ def short(question: str, sentence: str, cfg: ExtractiveSettings = DEFAULT) -> tu
     ``cfg.span_first`` says; None when neither is sure or ``cfg.short_answers`` is off."""
     if not cfg.short_answers:
         return None
+
     def rules():
         return short_answer(sentence, question, expected_types(question), expected_types(question, CONTACT_TYPES))
 
