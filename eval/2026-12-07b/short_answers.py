@@ -1,7 +1,7 @@
 """For choosing when the answer leads with a short answer: run `ask` over a set's split and record, for
 each answered question, the rules' short answer (cues.short_answer) and the short-answer reader's span
 with its margin over "none here", in the best sentence; then print, per margin threshold, how many
-answers get a short answer and how many of those are right (qa.eval.harness.short_right), rules
+answers get a short answer and how many of those are right (qa.eval.metrics.short_right), rules
 first or the reader first.
 
     python eval/2026-12-07b/short_answers.py SET SPLIT [LIMIT [ROWS.json]]
@@ -15,7 +15,7 @@ from pathlib import Path
 import qa.answerers.extractive as ex
 from qa.answerers.cues import CONTACT_TYPES, expected_types, short_answer
 from qa.answerers.reading import load_reader
-from qa.eval.harness import short_right
+from qa.eval.metrics import short_right
 from qa.eval.metrics import contains_answer
 from qa.eval.sets import default_workdir
 from qa.eval.sweep import build

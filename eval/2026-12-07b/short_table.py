@@ -6,7 +6,7 @@ rules only, then the rules and the short-answer reader above the threshold (the 
 import json
 import sys
 
-from qa.eval.harness import short_right
+from qa.eval.metrics import short_right
 
 for path in sys.argv[1:]:
     rows = json.load(open(path))

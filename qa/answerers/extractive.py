@@ -50,7 +50,6 @@ class ExtractiveSettings:
     short_answers: bool = True  # lead with the name, date or number asked for when the quote holds exactly one
     span_reader: bool = True  # ... or the words the short-answer reader (qa.reader.span) finds in the best sentence
     span_min: float = 6.0  # ... when it prefers them to "no short answer here" by this margin (chosen on the seeds and the Paris Call train split: eval/2026-12-07b)
-    span_first: bool = False  # ask the short-answer reader before the rules (name, date, contact line)
     title_penalty: float = 0.03  # a title in capitals, under the sentences that say something (is_title)
     type_bonus: float = 0.06  # a sentence holding what the question asks for (a name for "who", a date for "when")
     contact_bonus: float = 0.2  # a contact line the question asks for by name ("Fax : ..." for "the fax number")
@@ -339,22 +338,13 @@ def compose(question: str, qlang: str, qvec: np.ndarray, passages: list[Passage]
 
 def short(question: str, sentence: str, cfg: ExtractiveSettings = DEFAULT) -> tuple[int, int] | None:
     """Where in the best sentence the short answer is (offsets into it), or None: the rules' thing
-    asked for (cues.short_answer: the one name, date or contact line of its kind) or the words the
-    short-answer reader prefers to "none here" by ``cfg.span_min`` (qa.reader.span), in the order
-    ``cfg.span_first`` says; None when neither is sure or ``cfg.short_answers`` is off."""
+    asked for (cues.short_answer: the one name, date or contact line of its kind), else the words the
+    short-answer reader prefers to "none here" by ``cfg.span_min`` (qa.reader.span); None when neither
+    is sure or ``cfg.short_answers`` is off."""
     if not cfg.short_answers:
         return None
-
-    def rules():
-        return short_answer(sentence, question, expected_types(question), expected_types(question, CONTACT_TYPES))
-
-    def reader():
-        return span_of(question, sentence, cfg.span_min) if cfg.span_reader else None
-
-    for ask in (reader, rules) if cfg.span_first else (rules, reader):
-        if (got := ask()) is not None:
-            return got
-    return None
+    got = short_answer(sentence, question, expected_types(question), expected_types(question, CONTACT_TYPES))
+    return span_of(question, sentence, cfg.span_min) if got is None and cfg.span_reader else got
 
 
 def nearby(near: list[Passage], passages: list[Passage], sources: Sources, cfg: ExtractiveSettings) -> list[tuple[int, Sentence]]:

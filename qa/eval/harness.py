@@ -40,9 +40,7 @@ Paris Call), lenient for two-part answers; latencies are wall-clock on whatever 
 """
 from __future__ import annotations
 
-import re
 import shutil
-import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +53,7 @@ from index.embedders import AUTO, default_name
 from ..config import Settings
 from ..errors import ConfigError
 from ..types import Answer
-from .metrics import DEPTH, contains_answer, mean, progress_bar, rank_metrics, say
+from .metrics import DEPTH, contains_answer, mean, progress_bar, rank_metrics, say, short_right
 from .report import Outcome, Report, Scores, Subset
 from .sets import EvalSet, Question, default_workdir, load_set
 
@@ -200,7 +198,7 @@ def score_question(q: Question, systems, depth: int, ask, files: dict[str, str],
     return Outcome(q.id, q.text, q.lang, q.crosslingual, q.answerable, tuple(ranks), top, ans.answered, correct,
                    ans.text, n, exact, tuple(len(c.passage.text) for c in ans.citations), tuple(ms), q.answers,
                    tuple(answer_ranks), tuple(shown), sum(len(c.quote) for c in ans.citations),
-                   short=ans.short if ans.answered else "")
+                   short=ans.short)
 
 
 def _model_tally(answerer):
@@ -270,27 +268,6 @@ def summarise(name: str, outs: list[Outcome], systems: tuple[str, ...], k: int) 
                   short_given=mean([bool(o.short) for o in ans if o.answered]),
                   short_right=mean([short_right(o.short, o.expected) for o in ans if o.short and o.expected]),
                   claims=claims, model_asked=len(asked), by_model=sum(bool(o.by_model) for o in asked))
-
-
-def short_right(short: str, answers) -> bool:
-    """Is a short answer right: does it hold a gold answer, or share at least half of one's words
-    (SQuAD's token F1 >= 0.5, articles and punctuation aside: "Bugeaud" for "le général Bugeaud", "2 à
-    7" for "2 à 7 fleurs"; not "Ascoli" for "Trani")?"""
-    return contains_answer(short, answers) or max((_f1(short, a) for a in answers if a.strip()), default=0.0) >= 0.5
-
-
-_ARTICLES = re.compile(r"\b(?:a|an|the|le|la|les|l|un|une|des|du|de|d)\b")
-
-
-def _words(s: str) -> list[str]:
-    s = unicodedata.normalize("NFC", s).replace("’", "'").casefold()
-    return _ARTICLES.sub(" ", re.sub(r"[^\w\s]", " ", s)).split()
-
-
-def _f1(a: str, b: str) -> float:
-    x, y = _words(a), _words(b)
-    same = sum((Counter(x) & Counter(y)).values())
-    return 0.0 if not same else 2 * same / (len(x) + len(y))
 
 
 def _slug(s: str) -> str:

@@ -63,7 +63,7 @@ class Subset:
     top_in_question_lang: float | None = None
     mean_quoted_chars: float | None = None  # per answered question: the characters it quotes, all citations
     short_given: float | None = None  # of the answerable questions answered: the share led by a short answer
-    short_right: float | None = None  # of those: the share whose short answer is right (harness.short_right)
+    short_right: float | None = None  # of those: the share whose short answer is right (metrics.short_right)
     claims: tuple[int, ...] = ()  # a model's claims, summed: verbatim, folded, replaced, dropped (Outcome.claims)
     model_asked: int = 0  # questions the model was asked (the extractive floor answered them)
     by_model: int = 0  # ... whose answer is the model's claims (the others: the extractive answer, with a note)

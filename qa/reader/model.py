@@ -29,11 +29,12 @@ from index.chunker import clean
 from index.e5fast import session_options
 
 from . import weights
+from .span import best_span, span_ids, trim
 
 ARTEFACT = Path(__file__).with_name("reader.npz")
 PASSAGES = Path(__file__).with_name("reader-passages.npz")  # train --passages; without it the reader reads passages
-IN_CONTEXT = Path(__file__).with_name("reader-context.npz")
-SPAN = Path(__file__).with_name("span.npz")  # the short-answer reader: python -m qa.reader.span  # not packaged: train --context --out it, or QA_READER_CONTEXT
+IN_CONTEXT = Path(__file__).with_name("reader-context.npz")  # not packaged: train --context --out it, or QA_READER_CONTEXT
+SPAN = Path(__file__).with_name("span.npz")  # the short-answer reader: python -m qa.reader.span
 
 
 def pair_ids(tok, f, question: str, sentences: list[str], max_tokens: int = 128, max_query: int = 48) -> list[list[int]]:
@@ -118,11 +119,10 @@ def _graph(w: dict[str, np.ndarray], meta: dict, heads: int, eps: float, int8: b
         x = norm(linear(ctx, w[f"{l}.ao.w"], w[f"{l}.ao.b"], f"{l}.ao"), x, f"{l}.aln")
         mid = node("Gelu", [linear(x, w[f"{l}.fi.w"], w[f"{l}.fi.b"], f"{l}.fi")], domain="com.microsoft")
         x = norm(linear(mid, w[f"{l}.fo.w"], w[f"{l}.fo.b"], f"{l}.fo"), x, f"{l}.oln")
-    if meta.get("span"):  # a start and an end logit per token (B, S, 2): qa.reader.span
-        head = [const("head.w", np.ascontiguousarray(meta["head.w"].T)), const("head.b", meta["head.b"])]
-    else:
-        head = [const("head.w", meta["head.w"].reshape(H, 1)), const("head.b", np.array([meta["head.b"]], np.float32))]
-    if meta.get("span"):
+    span = bool(meta.get("span"))  # a start and an end logit per token (B, S, 2): qa.reader.span
+    head = [const("head.w", np.ascontiguousarray(meta["head.w"].T) if span else meta["head.w"].reshape(H, 1)),
+            const("head.b", meta["head.b"] if span else np.array([meta["head.b"]], np.float32))]
+    if span:
         node("Add", [node("MatMul", [x, head[0]]), head[1]], ["score"])
         out = ["batch", "seq", 2]
     elif meta.get("context"):  # a logit per token (B, S): a sentence's is the mean over its tokens (score_groups)
@@ -249,8 +249,6 @@ class Reader:
         """Where in `sentence` the short answer to `question` is, as (start, end, margin): characters of
         `sentence` and how much the reader prefers that span to "no span here" (> 0: it does); None
         when the sentence has no words. A short-answer reader only (``Reader.default_span``)."""
-        from .span import best_span, span_ids, trim
-
         self.load()
         if not self.spans:
             raise ValueError(f"{self.artefact.name} is not a short-answer reader (python -m qa.reader.span makes one)")
